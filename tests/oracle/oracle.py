@@ -115,8 +115,9 @@ class Sink:
             os.mkdir(d)
             os.chmod(d, 0o755)
         # the unprivileged user (uid 65534) must be able to use the config and home
-        os.chown(self.config, NOBODY, NOBODY)
-        os.chown(self.home, NOBODY, NOBODY)
+        if os.geteuid() == 0:
+            os.chown(self.config, NOBODY, NOBODY)
+            os.chown(self.home, NOBODY, NOBODY)
         open(self.log, "w").close()
         self.stderr = open(os.path.join(self.dir, "sink.stderr"), "wb")
         self.proc = subprocess.Popen(
@@ -264,6 +265,7 @@ def run_ctxd_ls(ctxd, context, dockerfile=None, cwd=None, as_nobody=False, timeo
 def _run_ctxd(cmd, cwd, as_nobody, timeout, out):
     full = (AS_NOBODY + cmd) if as_nobody else cmd
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": "/nonexistent"}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("CTXD_")})   # e.g. fake_ctxd.py knobs
     try:
         p = subprocess.run(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
@@ -558,10 +560,9 @@ def compare_entries(a, b, la="docker", lb="ctxd", limit=40):
         ca = [x for x in an if x in sb]
         cb = [x for x in bn if x in sa]
         if ca != cb:
-            sm = difflib.SequenceMatcher(a=ca, b=cb, autojunk=False)
-            for tag, i1, i2, j1, j2 in sm.get_opcodes():
-                if tag != "equal":
-                    diffs.append(f"order differs: {la} has {ca[i1:i2][:3]} where {lb} has {cb[j1:j2][:3]}")
+            i = next(k for k in range(len(ca)) if ca[k] != cb[k])
+            diffs.append(f"order differs at common entry #{i}: {la} has {ca[i]!r} then {ca[i + 1:i + 3]}, "
+                         f"{lb} has {cb[i]!r} then {cb[i + 1:i + 3]}")
     bmap = {e.name: e for e in b}
     for ea in a:
         eb = bmap.get(ea.name)
