@@ -1,0 +1,56 @@
+/* Context entries to a tar stream with the docker CLI's headers (USTAR, PAX
+ * only where a value does not fit, uid/gid 0, no user names, whole-second
+ * mtimes), optionally compressed. Streams: memory does not grow with the
+ * tree. */
+#ifndef CTXD_PACK_H
+#define CTXD_PACK_H
+
+#include <stdint.h>
+
+#include "ctxd/entry.h"
+#include "ctxd/error.h"
+
+enum ctxd_compress {
+	CTXD_COMPRESS_NONE,
+	CTXD_COMPRESS_GZIP,
+	CTXD_COMPRESS_XZ,
+	CTXD_COMPRESS_BZIP2,
+};
+
+/* Receives the stream; return 0, or -1 with err set to abort. */
+typedef int (*ctxd_pack_write_fn)(void *ud, const void *buf, size_t len,
+				  struct ctxd_error *err);
+
+struct ctxd_pack_stats {
+	uint64_t entries;       /* tar entries written */
+	uint64_t files;         /* regular files with content */
+	uint64_t content_bytes; /* file bytes read */
+	uint64_t stream_bytes;  /* bytes handed to the writer */
+};
+
+struct ctxd_pack;
+
+/* root/rootfd: the context directory, for entries that carry no open dirfd.
+ * The packer keeps neither; the caller keeps them open until destroy. */
+struct ctxd_pack *ctxd_pack_create(int rootfd, const char *root,
+				   enum ctxd_compress compress,
+				   ctxd_pack_write_fn write, void *ud,
+				   struct ctxd_error *err);
+
+/* Appends one entry (excluded entries are ignored). File content is read
+ * now; if the file is not the regular file of the scanned size any more, or
+ * changes size while read, the stream is unusable and -1 is returned. */
+int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e,
+		  struct ctxd_error *err);
+
+/* A ctxd_scan_visit_fn that adds to the ctxd_pack passed as ud. */
+int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err);
+
+/* Writes the end-of-archive blocks and flushes the compressor. */
+int ctxd_pack_finish(struct ctxd_pack *pk, struct ctxd_error *err);
+
+const struct ctxd_pack_stats *ctxd_pack_stats(const struct ctxd_pack *pk);
+
+void ctxd_pack_destroy(struct ctxd_pack *pk);
+
+#endif

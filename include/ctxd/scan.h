@@ -1,0 +1,36 @@
+/* The cold walk of a context directory, in the docker CLI's order
+ * (depth-first, each directory's names sorted by bytes), deciding each path
+ * as its tar walker does and raising the errors its validation pass raises.
+ * Entries stream to a visitor; directories that cannot hold a sent path are
+ * never opened. */
+#ifndef CTXD_SCAN_H
+#define CTXD_SCAN_H
+
+#include <stdbool.h>
+
+#include "ctxd/context.h"
+#include "ctxd/entry.h"
+#include "ctxd/error.h"
+
+/* Called for every entry in stream order; return 0 to go on, -1 to stop
+ * (with err set). The entry and its strings live only during the call. */
+typedef int (*ctxd_scan_visit_fn)(void *ud, const struct ctxd_entry *e,
+				  struct ctxd_error *err);
+
+struct ctxd_scan_options {
+	/* Also visit what is not sent (entry.excluded set): excluded paths
+	 * the walk saw, and excluded directories it did not open (pruned). */
+	bool want_excluded;
+	/* Non-fatal problems Docker only logs (a socket it cannot send, a
+	 * directory it cannot list); NULL to drop them. */
+	void (*warn)(void *ud, const char *msg);
+	void *warn_ud;
+};
+
+/* Walks ctx and visits its entries, the Dockerfile copy and .dockerignore
+ * rewrite Docker adds for an outside Dockerfile included. Returns 0, or -1
+ * with err set (the first error in walk order, as Docker reports it). */
+int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *opts,
+		  ctxd_scan_visit_fn visit, void *ud, struct ctxd_error *err);
+
+#endif

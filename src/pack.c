@@ -1,0 +1,289 @@
+/* The tar writer (see include/ctxd/pack.h), on libarchive's pax-restricted
+ * format: plain USTAR headers unless a path, link target, size or mtime
+ * needs a PAX record, which is what Go's archive/tar does for Docker. */
+#include "ctxd/pack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK (1u << 20)
+
+struct ctxd_pack {
+	struct archive *a;
+	struct archive_entry *ae;
+	int rootfd;
+	const char *root;
+	ctxd_pack_write_fn write;
+	void *ud;
+	struct ctxd_error werr; /* the writer's error, kept across libarchive */
+	bool wfailed;
+	bool finished; /* a clean end was written; otherwise nothing more may be */
+	char *buf;
+	char *name; /* path with '/' for directories */
+	size_t name_cap;
+	struct ctxd_pack_stats stats;
+};
+
+static la_ssize_t on_write(struct archive *a, void *ud, const void *buf, size_t len)
+{
+	struct ctxd_pack *pk = ud;
+
+	(void)a;
+	if (!pk->write) /* destroyed mid-stream: never pad out a broken entry */
+		return -1;
+	if (pk->write(pk->ud, buf, len, &pk->werr) < 0) {
+		pk->wfailed = true;
+		return -1;
+	}
+	pk->stats.stream_bytes += len;
+	return (la_ssize_t)len;
+}
+
+static void archive_fail(struct ctxd_pack *pk, struct ctxd_error *err, const char *what)
+{
+	if (pk->wfailed)
+		*err = pk->werr;
+	else
+		ctxd_error_set(err, "%s: %s", what, archive_error_string(pk->a));
+}
+
+struct ctxd_pack *ctxd_pack_create(int rootfd, const char *root, enum ctxd_compress compress,
+				   ctxd_pack_write_fn write, void *ud, struct ctxd_error *err)
+{
+	struct ctxd_pack *pk = calloc(1, sizeof *pk);
+	int rc = ARCHIVE_OK;
+
+	if (!pk || !(pk->buf = malloc(READ_CHUNK)) || !(pk->a = archive_write_new()) ||
+	    !(pk->ae = archive_entry_new())) {
+		ctxd_error_set(err, "out of memory");
+		ctxd_pack_destroy(pk);
+		return NULL;
+	}
+	pk->rootfd = rootfd;
+	pk->root = root;
+	pk->write = write;
+	pk->ud = ud;
+	switch (compress) {
+	case CTXD_COMPRESS_NONE: rc = archive_write_add_filter_none(pk->a); break;
+	case CTXD_COMPRESS_GZIP: rc = archive_write_add_filter_gzip(pk->a); break;
+	case CTXD_COMPRESS_XZ: rc = archive_write_add_filter_xz(pk->a); break;
+	case CTXD_COMPRESS_BZIP2: rc = archive_write_add_filter_bzip2(pk->a); break;
+	}
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_format_pax_restricted(pk->a);
+	if (rc == ARCHIVE_OK && compress == CTXD_COMPRESS_GZIP)
+		rc = archive_write_set_filter_option(pk->a, "gzip", "timestamp", NULL);
+	/* big blocks, and no padding after the end-of-archive blocks */
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_per_block(pk->a, 256 * 1024);
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_set_bytes_in_last_block(pk->a, 1);
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_open2(pk->a, pk, NULL, on_write, NULL, NULL);
+	if (rc != ARCHIVE_OK) {
+		archive_fail(pk, err, "cannot start the tar stream");
+		ctxd_pack_destroy(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+static int set_name(struct ctxd_pack *pk, const struct ctxd_entry *e)
+{
+	size_t need = e->path_len + 2;
+
+	if (need > pk->name_cap) {
+		char *n = realloc(pk->name, need);
+
+		if (!n)
+			return -1;
+		pk->name = n;
+		pk->name_cap = need;
+	}
+	memcpy(pk->name, e->path, e->path_len);
+	pk->name[e->path_len] = '\0';
+	if (e->type == CTXD_ENTRY_DIR) {
+		pk->name[e->path_len] = '/';
+		pk->name[e->path_len + 1] = '\0';
+	}
+	return 0;
+}
+
+static int open_content(struct ctxd_pack *pk, const struct ctxd_entry *e)
+{
+	int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+
+	if (e->dirfd >= 0)
+		return openat(e->dirfd, e->name, flags);
+	return openat(pk->rootfd, e->path, flags);
+}
+
+static int copy_content(struct ctxd_pack *pk, const struct ctxd_entry *e, int fd,
+			uint64_t size, struct ctxd_error *err)
+{
+	uint64_t left = size;
+
+	while (left > 0) {
+		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
+		ssize_t n = read(fd, pk->buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ctxd_error_set(err, "%s/%s: read failed: %s", pk->root, e->path, strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			ctxd_error_set(err, "%s/%s: file shrank while being packed (%llu of %llu bytes); "
+				       "the stream was aborted", pk->root, e->path,
+				       (unsigned long long)(size - left), (unsigned long long)size);
+			return -1;
+		}
+		if (archive_write_data(pk->a, pk->buf, (size_t)n) < 0) {
+			archive_fail(pk, err, "tar stream");
+			return -1;
+		}
+		left -= (uint64_t)n;
+	}
+	/* one more byte means the file grew after its header was written */
+	for (;;) {
+		ssize_t n = read(fd, pk->buf, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			ctxd_error_set(err, "%s/%s: file grew while being packed (more than %llu bytes); "
+				       "the stream was aborted", pk->root, e->path, (unsigned long long)size);
+			return -1;
+		}
+		break;
+	}
+	pk->stats.files++;
+	pk->stats.content_bytes += size;
+	return 0;
+}
+
+int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	struct archive_entry *ae = pk->ae;
+	uint64_t size = e->size;
+	int fd = -1, rc = -1;
+
+	if (e->excluded || e->type == CTXD_ENTRY_SOCKET)
+		return 0;
+	if (set_name(pk, e) < 0) {
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
+	if (e->type == CTXD_ENTRY_FILE && !e->data && size > 0) {
+		struct stat st;
+
+		fd = open_content(pk, e);
+		if (fd < 0) {
+			ctxd_error_set(err, "%s/%s: cannot read: %s", pk->root, e->path, strerror(errno));
+			return -1;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != e->ino) {
+			ctxd_error_set(err, "%s/%s: replaced while being packed; the stream was aborted",
+				       pk->root, e->path);
+			goto out;
+		}
+		size = (uint64_t)st.st_size;
+	}
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, pk->name);
+	archive_entry_set_perm(ae, e->mode & 07777);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, e->mtime, 0);
+	switch (e->type) {
+	case CTXD_ENTRY_FILE:
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_size(ae, (la_int64_t)size);
+		break;
+	case CTXD_ENTRY_HARDLINK:
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_copy_hardlink(ae, e->link);
+		archive_entry_set_size(ae, 0);
+		break;
+	case CTXD_ENTRY_DIR:
+		archive_entry_set_filetype(ae, AE_IFDIR);
+		break;
+	case CTXD_ENTRY_SYMLINK:
+		archive_entry_set_filetype(ae, AE_IFLNK);
+		archive_entry_copy_symlink(ae, e->link);
+		break;
+	case CTXD_ENTRY_FIFO:
+		archive_entry_set_filetype(ae, AE_IFIFO);
+		break;
+	case CTXD_ENTRY_CHAR:
+	case CTXD_ENTRY_BLOCK:
+		archive_entry_set_filetype(ae, e->type == CTXD_ENTRY_CHAR ? AE_IFCHR : AE_IFBLK);
+		archive_entry_set_rdevmajor(ae, e->rdev_major);
+		archive_entry_set_rdevminor(ae, e->rdev_minor);
+		break;
+	case CTXD_ENTRY_SOCKET:
+		break;
+	}
+	if (archive_write_header(pk->a, ae) < ARCHIVE_WARN) {
+		archive_fail(pk, err, "tar stream");
+		goto out;
+	}
+	pk->stats.entries++;
+	if (e->type == CTXD_ENTRY_FILE && e->data) {
+		if (size && archive_write_data(pk->a, e->data, (size_t)size) < 0) {
+			archive_fail(pk, err, "tar stream");
+			goto out;
+		}
+		pk->stats.files++;
+		pk->stats.content_bytes += size;
+	} else if (fd >= 0 && copy_content(pk, e, fd, size, err) < 0) {
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	return ctxd_pack_add(ud, e, err);
+}
+
+int ctxd_pack_finish(struct ctxd_pack *pk, struct ctxd_error *err)
+{
+	if (archive_write_close(pk->a) != ARCHIVE_OK) {
+		archive_fail(pk, err, "cannot finish the tar stream");
+		return -1;
+	}
+	pk->finished = true;
+	return 0;
+}
+
+const struct ctxd_pack_stats *ctxd_pack_stats(const struct ctxd_pack *pk)
+{
+	return &pk->stats;
+}
+
+void ctxd_pack_destroy(struct ctxd_pack *pk)
+{
+	if (!pk)
+		return;
+	if (!pk->finished)
+		pk->write = NULL;
+	if (pk->a)
+		archive_write_free(pk->a);
+	if (pk->ae)
+		archive_entry_free(pk->ae);
+	free(pk->buf);
+	free(pk->name);
+	free(pk);
+}

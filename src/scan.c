@@ -1,0 +1,520 @@
+/* The cold walk (see include/ctxd/scan.h). One pass does the work of the
+ * CLI's two: its validation walk (MatchesOrParentMatches, which fails on
+ * unreadable paths) and its tar walk (parent-result matching, pruning unless
+ * an exception's literal prefix reaches inside). */
+#include "ctxd/scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "ctxd/buf.h"
+
+/* First path written for each multiply-linked inode (dev, ino). */
+struct link {
+	uint64_t dev, ino;
+	char *path;
+};
+
+struct linkmap {
+	struct link *slots;
+	size_t cap, n;
+};
+
+struct walker {
+	const struct ctxd_context *ctx;
+	const struct ctxd_scan_options *o;
+	ctxd_scan_visit_fn visit;
+	void *ud;
+	struct ctxd_error *err;
+	struct ctxd_buf path;
+	size_t nrules;
+	uid_t euid;
+	struct linkmap links;
+	bool sent_dockerignore;
+	char synth[48]; /* ".dockerfile.<20 hex>" for an outside Dockerfile */
+	struct ctxd_buf ignore_rewrite;
+};
+
+static uint64_t link_hash(uint64_t dev, uint64_t ino)
+{
+	return (ino * 0x9E3779B97F4A7C15ull) ^ (dev * 0xC2B2AE3D27D4EB4Full);
+}
+
+static struct link *link_find(struct linkmap *m, uint64_t dev, uint64_t ino, bool *found)
+{
+	size_t i;
+
+	if (m->n * 2 >= m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct link *s = calloc(cap, sizeof *s);
+
+		if (!s)
+			return NULL;
+		for (size_t k = 0; k < m->cap; k++) {
+			struct link *l = &m->slots[k];
+
+			if (!l->path)
+				continue;
+			for (i = link_hash(l->dev, l->ino) & (cap - 1); s[i].path; i = (i + 1) & (cap - 1))
+				;
+			s[i] = *l;
+		}
+		free(m->slots);
+		m->slots = s;
+		m->cap = cap;
+	}
+	for (i = link_hash(dev, ino) & (m->cap - 1); m->slots[i].path; i = (i + 1) & (m->cap - 1))
+		if (m->slots[i].dev == dev && m->slots[i].ino == ino) {
+			*found = true;
+			return &m->slots[i];
+		}
+	*found = false;
+	return &m->slots[i];
+}
+
+static void linkmap_free(struct linkmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].path);
+	free(m->slots);
+}
+
+static void warnf(struct walker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warnf(struct walker *w, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!w->o || !w->o->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	w->o->warn(w->o->warn_ud, msg);
+}
+
+/* The absolute path of the current relative path, for messages. */
+static void fail_path(struct walker *w, const char *what, int errnum)
+{
+	ctxd_error_set(w->err, "error checking context: %s '%s/%s': %s", what, w->ctx->root,
+		       w->path.data, strerror(errnum));
+}
+
+static bool readable_file(struct walker *w, int dirfd, const char *name, const struct stat *st)
+{
+	if (w->euid == 0)
+		return true;
+	if (st->st_uid == w->euid)
+		return st->st_mode & S_IRUSR;
+	return faccessat(dirfd, name, R_OK, AT_EACCESS) == 0 || errno != EACCES;
+}
+
+static enum ctxd_entry_type type_of(mode_t m)
+{
+	if (S_ISREG(m))
+		return CTXD_ENTRY_FILE;
+	if (S_ISDIR(m))
+		return CTXD_ENTRY_DIR;
+	if (S_ISLNK(m))
+		return CTXD_ENTRY_SYMLINK;
+	if (S_ISFIFO(m))
+		return CTXD_ENTRY_FIFO;
+	if (S_ISCHR(m))
+		return CTXD_ENTRY_CHAR;
+	if (S_ISBLK(m))
+		return CTXD_ENTRY_BLOCK;
+	return CTXD_ENTRY_SOCKET;
+}
+
+static void fill(struct ctxd_entry *e, const struct walker *w, const struct stat *st)
+{
+	memset(e, 0, sizeof *e);
+	e->path = w->path.data;
+	e->path_len = w->path.len;
+	e->type = type_of(st->st_mode);
+	e->mode = st->st_mode & 07777;
+	e->size = e->type == CTXD_ENTRY_FILE ? (uint64_t)st->st_size : 0;
+	e->mtime = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->nlink = (uint32_t)st->st_nlink;
+	if (e->type == CTXD_ENTRY_CHAR || e->type == CTXD_ENTRY_BLOCK) {
+		e->rdev_major = major(st->st_rdev);
+		e->rdev_minor = minor(st->st_rdev);
+	}
+	e->rule = -1;
+	e->dirfd = -1;
+}
+
+static int visit_excluded(struct walker *w, const struct stat *st, int rule, bool pruned)
+{
+	struct ctxd_entry e;
+
+	if (!w->o || !w->o->want_excluded)
+		return 0;
+	fill(&e, w, st);
+	e.excluded = true;
+	e.pruned = pruned;
+	e.rule = rule;
+	return w->visit(w->ud, &e, w->err);
+}
+
+/* Emits a sent entry: symlink target, hardlink folding, socket skipping. */
+static int emit(struct walker *w, int dirfd, const char *name, const struct stat *st, int rule)
+{
+	struct ctxd_entry e;
+	char *target = NULL;
+	int rc;
+
+	fill(&e, w, st);
+	e.dirfd = dirfd;
+	e.name = name;
+	e.rule = rule;
+	if (e.type == CTXD_ENTRY_SOCKET) {
+		warnf(w, "skipping %s/%s: sockets cannot be sent (docker skips them too)",
+		      w->ctx->root, w->path.data);
+		return 0;
+	}
+	if (e.type == CTXD_ENTRY_SYMLINK) {
+		size_t cap = (size_t)st->st_size + 1;
+		ssize_t n;
+
+		for (;;) {
+			target = malloc(cap);
+			if (!target) {
+				ctxd_error_set(w->err, "out of memory");
+				return -1;
+			}
+			n = readlinkat(dirfd, name, target, cap);
+			if (n < 0) {
+				warnf(w, "skipping %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+				free(target);
+				return 0;
+			}
+			if ((size_t)n < cap)
+				break;
+			free(target);
+			cap *= 2;
+		}
+		target[n] = '\0';
+		e.link = target;
+		e.link_len = (size_t)n;
+	} else if (e.type != CTXD_ENTRY_DIR && st->st_nlink > 1) {
+		bool found;
+		struct link *l = link_find(&w->links, e.dev, e.ino, &found);
+
+		if (!l) {
+			ctxd_error_set(w->err, "out of memory");
+			return -1;
+		}
+		if (found) {
+			e.type = CTXD_ENTRY_HARDLINK;
+			e.size = 0;
+			e.link = l->path;
+			e.link_len = strlen(l->path);
+		} else {
+			l->dev = e.dev;
+			l->ino = e.ino;
+			l->path = strdup(w->path.data);
+			if (!l->path) {
+				ctxd_error_set(w->err, "out of memory");
+				return -1;
+			}
+			w->links.n++;
+		}
+	}
+	if (w->ctx->dockerfile_outside && e.type == CTXD_ENTRY_FILE &&
+	    strcmp(w->path.data, ".dockerignore") == 0) {
+		/* Docker appends its copy's name to the .dockerignore it sends */
+		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		char buf[65536];
+		ssize_t n;
+
+		if (fd < 0) {
+			fail_path(w, "cannot read", errno);
+			return -1;
+		}
+		while ((n = read(fd, buf, sizeof buf)) > 0)
+			ctxd_buf_append(&w->ignore_rewrite, buf, (size_t)n);
+		close(fd);
+		ctxd_buf_printf(&w->ignore_rewrite, "\n%s\n", w->synth);
+		if (w->ignore_rewrite.oom) {
+			ctxd_error_set(w->err, "out of memory");
+			return -1;
+		}
+		e.data = w->ignore_rewrite.data;
+		e.size = w->ignore_rewrite.len;
+		w->sent_dockerignore = true;
+	}
+	rc = w->visit(w->ud, &e, w->err);
+	free(target);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads and sorts the names of an open directory (takes ownership of fd
+ * only through the returned DIR). */
+static int list_dir(DIR *d, char ***names_out, size_t *n_out, struct ctxd_buf *arena)
+{
+	size_t n = 0, cap = 0;
+	size_t *offs = NULL;
+	char **names;
+	struct dirent *de;
+
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (n == cap) {
+			size_t *o = realloc(offs, (cap = cap ? cap * 2 : 64) * sizeof *o);
+
+			if (!o) {
+				free(offs);
+				return -1;
+			}
+			offs = o;
+		}
+		offs[n++] = arena->len;
+		ctxd_buf_append(arena, de->d_name, strlen(de->d_name) + 1);
+	}
+	if (errno || arena->oom) {
+		int e = errno ? errno : ENOMEM;
+
+		free(offs);
+		errno = e;
+		return -1;
+	}
+	names = malloc((n ? n : 1) * sizeof *names);
+	if (!names) {
+		free(offs);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = arena->data + offs[i];
+	free(offs);
+	qsort(names, n, sizeof *names, cmp_names);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * Walks the directory open as fd_in (taken over), whose relative path is in w->path.
+ * walk_on: the tar walker looks inside; check_on: the validation pass does.
+ * parent: the tar walker's match vector for this directory (NULL at root).
+ */
+static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, const uint8_t *parent)
+{
+	struct ctxd_buf arena = {0};
+	char **names = NULL;
+	size_t n = 0, base = w->path.len;
+	uint8_t *vec = NULL;
+	DIR *d;
+	int rc = -1;
+
+	d = fdopendir(fd_in);
+	if (!d) {
+		close(fd_in);
+		fail_path(w, "can't stat", errno);
+		return -1;
+	}
+	if (list_dir(d, &names, &n, &arena) < 0) {
+		if (check_on) {
+			fail_path(w, "can't stat", errno);
+			goto out;
+		}
+		warnf(w, "cannot list %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+		rc = 0;
+		goto out;
+	}
+	if (w->nrules) {
+		vec = malloc(w->nrules);
+		if (!vec) {
+			ctxd_error_set(w->err, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i];
+		struct stat st;
+		bool is_dir, child_walk = false, child_check = false, sent = false;
+		int excluded = 0, rule = -1;
+
+		w->path.len = base;
+		if (base)
+			ctxd_buf_putc(&w->path, '/');
+		ctxd_buf_puts(&w->path, name);
+		if (w->path.oom) {
+			ctxd_error_set(w->err, "out of memory");
+			goto out;
+		}
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (check_on) {
+				if (errno == ENOENT)
+					ctxd_error_set(w->err, "file ('%s/%s') not found or excluded by .dockerignore",
+						       w->ctx->root, w->path.data);
+				else
+					fail_path(w, "can't stat", errno);
+				goto out;
+			}
+			warnf(w, "skipping %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+			continue;
+		}
+		is_dir = S_ISDIR(st.st_mode);
+
+		/* the validation pass (ValidateContextDirectory) */
+		if (check_on) {
+			int vx = ctxd_ignore_match_or_parent(w->ctx->user, w->path.data, w->path.len, w->err);
+
+			if (vx < 0) {
+				ctxd_error_prefix(w->err, "error checking context");
+				goto out;
+			}
+			if (is_dir) {
+				child_check = !vx;
+			} else if (!vx && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode) &&
+				   !readable_file(w, dirfd(d), name, &st)) {
+				fail_path(w, "no permission to read from", EACCES);
+				goto out;
+			}
+		}
+
+		/* the tar walk (Tarballer.Do) */
+		if (walk_on) {
+			excluded = ctxd_ignore_match(w->ctx->walk, w->path.data, w->path.len, parent, vec,
+						     &rule, w->err);
+			if (excluded < 0)
+				goto out;
+			if (!excluded) {
+				sent = true;
+				child_walk = is_dir;
+			} else if (is_dir && ctxd_ignore_has_exceptions(w->ctx->walk) &&
+				   ctxd_ignore_may_reach_inside(w->ctx->walk, w->path.data, w->path.len)) {
+				child_walk = true;
+			}
+			if (sent) {
+				if (emit(w, dirfd(d), name, &st, rule) < 0)
+					goto out;
+			} else if (visit_excluded(w, &st, rule, is_dir && !child_walk) < 0) {
+				goto out;
+			}
+		}
+
+		/* Docker lists every directory its validation pass reaches, even
+		 * an excluded one, and fails if it cannot. */
+		if (is_dir && (child_walk || child_check || check_on)) {
+			int fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd < 0) {
+				if (check_on) {
+					fail_path(w, "can't stat", errno);
+					goto out;
+				}
+				warnf(w, "cannot list %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+				continue;
+			}
+			if (!child_walk && !child_check) {
+				close(fd);
+				continue;
+			}
+			if (walk_dir(w, fd, child_walk, child_check, child_walk ? vec : NULL) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	w->path.len = base;
+	if (w->path.data)
+		w->path.data[base] = '\0';
+	free(vec);
+	free(names);
+	ctxd_buf_free(&arena);
+	closedir(d);
+	return rc;
+}
+
+/* Docker sends an outside (or stdin) Dockerfile as a hidden copy, and a
+ * .dockerignore that names it; ctxd names the copy by its content so the
+ * stream is reproducible. */
+static int emit_outside(struct walker *w)
+{
+	const struct ctxd_context *ctx = w->ctx;
+	struct ctxd_entry e = {0};
+	struct stat st;
+	int64_t mtime = (int64_t)time(NULL);
+
+	if (ctx->dockerfile_path && stat(ctx->dockerfile_path, &st) == 0)
+		mtime = st.st_mtim.tv_sec;
+	e.type = CTXD_ENTRY_FILE;
+	e.mode = 0600;
+	e.mtime = mtime;
+	e.nlink = 1;
+	e.dirfd = -1;
+	e.rule = -1;
+	e.path = w->synth;
+	e.path_len = strlen(w->synth);
+	e.data = ctx->dockerfile_data;
+	e.size = ctx->dockerfile_len;
+	if (w->visit(w->ud, &e, w->err) < 0)
+		return -1;
+	if (w->sent_dockerignore)
+		return 0;
+	w->ignore_rewrite.len = 0;
+	ctxd_buf_printf(&w->ignore_rewrite, ".dockerignore\n%s\n", w->synth);
+	if (w->ignore_rewrite.oom) {
+		ctxd_error_set(w->err, "out of memory");
+		return -1;
+	}
+	e.path = ".dockerignore";
+	e.path_len = strlen(e.path);
+	e.data = w->ignore_rewrite.data;
+	e.size = w->ignore_rewrite.len;
+	return w->visit(w->ud, &e, w->err);
+}
+
+int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *opts,
+		  ctxd_scan_visit_fn visit, void *ud, struct ctxd_error *err)
+{
+	struct walker w = {
+		.ctx = ctx, .o = opts, .visit = visit, .ud = ud, .err = err,
+		.nrules = ctxd_ignore_count(ctx->walk), .euid = geteuid(),
+	};
+	int fd, rc;
+
+	if (ctx->dockerfile_outside) {
+		XXH128_hash_t h = XXH3_128bits(ctx->dockerfile_data, ctx->dockerfile_len);
+
+		snprintf(w.synth, sizeof w.synth, ".dockerfile.%016llx%04llx",
+			 (unsigned long long)h.high64, (unsigned long long)(h.low64 >> 48));
+	}
+	ctxd_buf_puts(&w.path, "");
+	fd = openat(ctx->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ctxd_error_set(err, "%s: %s", ctx->root, strerror(errno));
+		return -1;
+	}
+	rc = walk_dir(&w, fd, true, true, NULL);
+	if (rc == 0 && ctx->dockerfile_outside)
+		rc = emit_outside(&w);
+	linkmap_free(&w.links);
+	ctxd_buf_free(&w.path);
+	ctxd_buf_free(&w.ignore_rewrite);
+	return rc;
+}
