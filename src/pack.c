@@ -194,7 +194,13 @@ int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_
 				       pk->root, e->path);
 			goto out;
 		}
-		size = (uint64_t)st.st_size;
+		if ((uint64_t)st.st_size != size) {
+			ctxd_error_set(err, "%s/%s: %s while being packed (%llu bytes when scanned, %llu now); "
+				       "the stream was aborted", pk->root, e->path,
+				       (uint64_t)st.st_size < size ? "shrank" : "grew",
+				       (unsigned long long)size, (unsigned long long)st.st_size);
+			goto out;
+		}
 	}
 	archive_entry_clear(ae);
 	archive_entry_copy_pathname(ae, pk->name);
