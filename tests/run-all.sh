@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Sets up a Debian machine and runs every ctxd test: the -Werror build with
+# all suites (unit, cli, docker-oracle), the unit and cli suites again under
+# AddressSanitizer + UBSan, and each libFuzzer target for a short while.
+# Ends with one line "N passed, N failed" summed over all suites.
+#   sudo tests/run-all.sh            (root: installs packages with apt-get)
+#   FUZZ_SECONDS=30 tests/run-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+fuzz_seconds=${FUZZ_SECONDS:-60}
+
+deps=(meson ninja-build pkg-config gcc clang python3 util-linux
+      libuv1-dev libgit2-dev libxxhash-dev libarchive-dev libpcre2-dev
+      libjansson-dev libcmocka-dev)
+missing=()
+for p in "${deps[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The oracle is the docker CLI 28.2.2 (first on PATH); never the old 20.10.
+docker_version=$(docker --version 2>/dev/null || true)
+echo "== docker CLI: ${docker_version:-none}"
+
+summary() { # meson build dir -> "passed failed" summed from each test's own count
+  python3 - "$1" <<'PY'
+import json, re, sys
+p = f = 0
+for line in open(sys.argv[1] + "/meson-logs/testlog.json"):
+    t = json.loads(line)
+    counts = re.findall(r"^(?:[\w.-]+: )?(\d+) passed, (\d+) failed", t.get("stdout", ""), re.M)
+    if counts:
+        p += sum(int(a) for a, _ in counts)
+        f += sum(int(b) for _, b in counts)
+    if t["result"] not in ("OK", "EXPECTEDFAIL", "SKIP") and not any(int(b) for _, b in counts):
+        f += 1  # died before it could count
+print(p, f)
+PY
+}
+
+total_pass=0 total_fail=0
+add() { total_pass=$((total_pass + $1)); total_fail=$((total_fail + $2)); }
+
+echo "== build (gcc, -Werror) and all suites"
+rm -rf build-ci
+meson setup build-ci -Dwerror=true >/dev/null
+ninja -C build-ci >/dev/null
+meson test -C build-ci --print-errorlogs --num-processes 1 || true
+read -r p f < <(summary build-ci); add "$p" "$f"
+
+echo "== unit and cli suites under AddressSanitizer + UBSan (clang)"
+rm -rf build-asan
+CC=clang meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+  -Db_lundef=false -Dfuzz=true >/dev/null
+ninja -C build-asan >/dev/null
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --suite unit --suite cli --print-errorlogs || true
+read -r p f < <(summary build-asan); add "$p" "$f"
+
+echo "== fuzzing, ${fuzz_seconds}s per target"
+for fz in build-asan/tests/fuzz-*; do
+  name=$(basename "$fz")
+  corpus=$(mktemp -d)
+  python3 - "$corpus" tests/data/ignore-vectors.tsv <<'PY'
+import sys
+out, tsv = sys.argv[1], sys.argv[2]
+for i, line in enumerate(open(tsv, encoding="utf-8").read().splitlines()[1:]):
+    open(f"{out}/v{i}", "w").write(line.split("\t")[1].replace("\\n", "\n"))
+PY
+  if "$fz" -max_total_time="$fuzz_seconds" -max_len=4096 "$corpus" >"$corpus.log" 2>&1; then
+    echo "$name: 1 passed, 0 failed ($(grep -o 'Done [0-9]* runs' "$corpus.log"))"
+    add 1 0
+  else
+    tail -n 30 "$corpus.log"
+    echo "$name: 0 passed, 1 failed"
+    add 0 1
+  fi
+  rm -rf "$corpus" "$corpus.log"
+done
+
+echo "${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" -eq 0 ]
