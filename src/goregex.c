@@ -427,6 +427,74 @@ out:
 
 enum last { L_NONE, L_ATOM, L_ASSERT, L_REPEAT };
 
+/* Go parseInt: decimal, no leading zeros; -1 when too big. */
+static size_t parse_int(const char *s, size_t n, size_t i, int *v)
+{
+	size_t start = i;
+	long val = 0;
+
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return 0;
+	if (n - i >= 2 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		if (val < 100000000)
+			val = val * 10 + (s[i] - '0');
+		if (i - start >= 8)
+			val = 100000000;
+		i++;
+	}
+	*v = val >= 100000000 ? -1 : (int)val;
+	return i;
+}
+
+/* Go parseRepeat at s[i] == '{': {n}, {n,} or {n,m}. Returns the index after
+ * '}', or 0 when the text is not a repeat (then '{' is a literal). max is -1
+ * for "no limit"; a too-big number makes min -1. */
+static size_t parse_repeat(const char *s, size_t n, size_t i, int *min, int *max)
+{
+	size_t j = parse_int(s, n, i + 1, min);
+
+	if (!j || j >= n)
+		return 0;
+	if (s[j] != ',') {
+		*max = *min;
+	} else {
+		j++;
+		if (j >= n)
+			return 0;
+		if (s[j] == '}') {
+			*max = -1;
+		} else {
+			size_t k = parse_int(s, n, j, max);
+
+			if (!k)
+				return 0;
+			j = k;
+			if (*max < 0)
+				*min = -1;
+		}
+	}
+	if (j >= n || s[j] != '}')
+		return 0;
+	return j + 1;
+}
+
+/* PCRE2 will not repeat a bare assertion; Go will. Wraps out[at..] in a
+ * group so the repeat applies to the same thing. */
+static bool wrap_assert(struct ctxd_buf *out, size_t at)
+{
+	size_t tail = out->len - at;
+
+	ctxd_buf_append(out, "(?:", 3);
+	if (out->oom)
+		return false;
+	memmove(out->data + at + 3, out->data + at, tail);
+	memcpy(out->data + at, "(?:", 3);
+	ctxd_buf_putc(out, ')');
+	return !out->oom;
+}
+
 static bool translate(struct parser *p, struct ctxd_buf *out)
 {
 	enum last last = L_NONE;
@@ -493,16 +561,8 @@ static bool translate(struct parser *p, struct ctxd_buf *out)
 				p->why = "missing argument to repetition operator";
 				return false;
 			}
-			if (last == L_ASSERT) { /* PCRE2 wants a group around it */
-				size_t tail = out->len - atom_at;
-
-				ctxd_buf_append(out, "(?:", 3);
-				if (out->oom)
-					return false;
-				memmove(out->data + atom_at + 3, out->data + atom_at, tail);
-				memcpy(out->data + atom_at, "(?:", 3);
-				ctxd_buf_putc(out, ')');
-			}
+			if (last == L_ASSERT && !wrap_assert(out, atom_at))
+				return false;
 			ctxd_buf_putc(out, ch);
 			if (p->i < p->n && p->s[p->i] == '?') {
 				ctxd_buf_putc(out, '?');
@@ -511,12 +571,41 @@ static bool translate(struct parser *p, struct ctxd_buf *out)
 			last = L_REPEAT;
 			continue;
 		}
-		case '{':
-			/* Go reads {n,m} as a repeat; Docker escapes every '{' it
-			 * writes, so a raw one is a literal. */
-			emit_rune(out, '{');
-			p->i++;
-			break;
+		case '{': {
+			int min, max;
+			size_t after = parse_repeat(p->s, p->n, p->i, &min, &max);
+
+			if (!after) { /* not a repeat: a literal '{' */
+				emit_rune(out, '{');
+				p->i++;
+				break;
+			}
+			if (min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max)) {
+				p->why = "invalid repeat count";
+				return false;
+			}
+			if (last == L_REPEAT) {
+				p->why = "invalid nested repetition operator";
+				return false;
+			}
+			if (last == L_NONE) {
+				p->why = "missing argument to repetition operator";
+				return false;
+			}
+			if (last == L_ASSERT && !wrap_assert(out, atom_at))
+				return false;
+			if (max < 0)
+				ctxd_buf_printf(out, "{%d,}", min);
+			else
+				ctxd_buf_printf(out, "{%d,%d}", min, max);
+			p->i = after;
+			if (p->i < p->n && p->s[p->i] == '?') {
+				ctxd_buf_putc(out, '?');
+				p->i++;
+			}
+			last = L_REPEAT;
+			continue;
+		}
 		case '\\':
 			if (p->i + 1 < p->n) {
 				char e = p->s[p->i + 1];

@@ -216,10 +216,13 @@ static bool go_match_ok(const char *pat, size_t pn, const char *name, size_t nn)
 
 /* --- patternmatcher's Pattern.compile --- */
 
+/* patternmatcher means to escape . + ( ) | { } $ but builds its table as
+ * `escapeBytes[b%8] |= 1 << (b/8)` in bytes, so the bits for '|', '{' and
+ * '}' (>= 64) shift out: those reach Go's regexp raw, as alternation and
+ * counted repeats. Docker behaves that way, so ctxd does too. */
 static bool should_escape(int32_t c)
 {
-	return c == '.' || c == '+' || c == '(' || c == ')' || c == '|' ||
-	       c == '{' || c == '}' || c == '$';
+	return c == '.' || c == '+' || c == '(' || c == ')' || c == '$';
 }
 
 static void put_rune(struct ctxd_buf *b, int32_t r)

@@ -105,8 +105,17 @@ static void test_go_regexp(void **state)
 	MATCH("x\\x41", "xA");
 	MATCH("x\\101", "xA");
 	MATCH("x\\pL", "x\xc3\xa9");
-	/* Docker escapes '{' before Go sees it, and '*' has become [^/]* */
+	/* '{' reaches Go raw (see pattern.c), '*' has become [^/]* */
+	MATCH("x\\p{Greek}", "x\xce\xb1");
+	NOMATCH("x\\p{Greek}", "xa");
+	MATCH("x\\x{42}", "xB");
 	MATCH("a\\Q*\\Eb", "a[^/]*b");
+	MATCH("a{2}*", "aa");
+	NOMATCH("a{2}*", "a{2}x");
+	MATCH("x|y*", "d/ay"); /* alternation: the y branch is unanchored */
+	MATCH("x|y*", "xzz");
+	MATCH("(a|b)*", "(azzz"); /* ( is escaped, | is not */
+	MATCH("a{,2}*", "a{,2}"); /* not a repeat: literal */
 	MATCH("[*]", "[]"); /* becomes [[^/]*]: class, star, literal ] */
 	MATCH("x\\b", "x");
 }
@@ -130,8 +139,9 @@ static void test_syntax_errors(void **state)
 	bad("x\\C");
 	bad("x[[:nope:]]");
 	bad("x\\p{NoSuchScript}");
-	bad("x\\p{Greek}");
-	bad("x\\x{42}");
+	bad("a{2,1}*");
+	bad("b{1001}*");
+	bad("*{2}");
 	bad("[\\b]");
 }
 

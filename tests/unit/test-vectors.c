@@ -159,7 +159,10 @@ static void test_errors(void **state)
 		if (!id || !pats)
 			continue;
 		rows++;
-		root = make_tree(pats, "x");
+		/* the tree verify_vectors.py gave docker for these rows */
+		root = make_tree(pats, "a");
+		tu_write(root, "sub/b", "x\n");
+		tu_write(root, "x.txt", "x\n");
 		if (scan_tree(root, &fd, &err) == 0) {
 			printf("%s: patterns [%s] accepted; docker rejects them\n", id, pats);
 			bad++;
