@@ -152,7 +152,7 @@ def _check(case, out, opts, sink, as_nobody):
     dtd = oracle.read_tar(d.tar) if d.tar else None
     if opts.keep:
         _save(case, "docker.tar", d.tar)
-    out.details.append(f"docker rc={d.rc} tar={'yes' if d.tar else 'no'}: {short(d.error)}")
+    out.details.append(f"docker rc={d.rc} tar={'yes' if d.tar else 'no'}: {short(d.error, 400)}")
     docker_ok = d.ok
     if d.tar and dtd.problems and not docker_ok:
         out.notes.append(f"docker tar problems: {dtd.problems[:2]}")
@@ -186,11 +186,18 @@ def _check(case, out, opts, sink, as_nobody):
     out.ctxd_state = "ok" if c.rc == 0 else "fail"
     if not docker_ok:
         if c.rc == 0:
-            why = "docker's tar writer failed: " + short(d.error) if d.tar_write_error else short(d.error)
+            why = d.last_error + (" (after: " + short(d.error.splitlines()[0], 120) + ")"
+                                  if len(d.error.splitlines()) > 1 else "")
             out.failures.append(f"docker failed ({why}) but ctxd succeeded")
         else:
             out.failures += c.contract_problems()
             out.details.append(f"errors side by side: docker: {short(d.error, 300)!r} | ctxd: {short(c.stderr, 300)!r}")
+        return
+    if c.rc != 0 and d.walk_error:
+        # docker hit a bad pattern only in its tar walker: it logged "Error matching",
+        # stopped walking and sent a truncated context with exit 0.  ctxd may refuse.
+        out.notes.append(f"docker sent a truncated context ({short(d.error, 160)}); ctxd failed: accepted")
+        out.failures += c.contract_problems()
         return
     if c.rc != 0:
         out.failures.append(f"docker succeeded but ctxd failed: {short(c.stderr)}")

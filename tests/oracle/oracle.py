@@ -180,6 +180,14 @@ class DockerResult:
     record: dict | None        # the sink's log record for this build
     cmd: list
     tar_write_error: bool = False   # docker logged "Can't add file" (truncated tar)
+    walk_error: bool = False        # docker logged "Error matching": the walk stopped early, the
+                                    # context was cut short, yet docker exits 0 (see README)
+
+    @property
+    def last_error(self):
+        """The final line of docker's error text (the one that explains the exit)."""
+        lines = self.error.splitlines()
+        return lines[-1] if lines else ""
 
     @property
     def ok(self):
@@ -213,7 +221,9 @@ def run_docker(sink, context, dockerfile=None, cwd=None, as_nobody=False, timeou
     rec = new[0] if new else None
     res = DockerResult(rc=p.returncode, stdout=stdout, stderr=stderr, error=docker_error_text(stderr),
                        tar=rec.get("tar_file") if rec else None, record=rec, cmd=full)
-    res.tar_write_error = "Can't add file" in stderr and "sockets not supported" not in stderr
+    res.tar_write_error = any("Can't add file" in ln and "sockets not supported" not in ln
+                              for ln in stderr.splitlines())
+    res.walk_error = 'msg="Error matching ' in stderr
     return res
 
 

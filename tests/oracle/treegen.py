@@ -209,6 +209,11 @@ def build_model(r, features):
         nodes.append(Node(fresh(pick_parent()), "fifo", r.choice([0o644, 0o600, 0o666])))
         features.append("fifo")
 
+    # unix socket (the CLI logs "sockets not supported" and skips it)
+    if r.random() < 0.04:
+        nodes.append(Node(fresh(pick_parent()), "socket", 0o755))
+        features.append("socket")
+
     # char device
     if r.random() < 0.06:
         nodes.append(Node(fresh(pick_parent()), "char", 0o666, target="1:3"))
@@ -505,9 +510,21 @@ def generate(seed, base_dir="/tmp", as_nobody=True):
         features.append("-f-outside")
     elif k < 0.96:
         extra_df.append(("docker/Dockerfile.prod", DOCKERFILE))
-        extra_df.append(("Dockerfile", None))      # symlink -> docker/Dockerfile.prod
         df_rel = "docker/Dockerfile.prod"
-        features.append("dockerfile-symlink")
+        kk = r.random()
+        if kk < 0.5:
+            extra_df.append(("Dockerfile", "docker/Dockerfile.prod"))      # symlink, resolved by the CLI
+            features.append("dockerfile-symlink")
+        elif kk < 0.75:
+            extra_df.append(("Dockerfile", os.path.join(outside, "Dockerfile.link")))
+            with open(os.path.join(outside, "Dockerfile.link"), "wb") as f:
+                f.write(b"FROM scratch\nCOPY . /l/\n")
+            df_rel = None
+            features.append("dockerfile-symlink-outside")
+        else:
+            extra_df.append(("dlink", "docker"))                           # -f through a dir symlink
+            df_arg = os.path.relpath(os.path.join(ctx, "dlink", "Dockerfile.prod"), cwd)
+            features.append("-f-via-dir-symlink")
     else:
         df_rel = None
         if r.random() < 0.5:
@@ -521,8 +538,8 @@ def generate(seed, base_dir="/tmp", as_nobody=True):
             if not any(n.rel == d for n in nodes):
                 nodes.insert(0, Node(d, "dir", 0o755, mtime_ns=_rand_mtime_ns(r)))
         nodes = [n for n in nodes if n.rel != rel]
-        if data is None:
-            nodes.append(Node(rel, "symlink", 0o777, target="docker/Dockerfile.prod", mtime_ns=_rand_mtime_ns(r)))
+        if isinstance(data, str):
+            nodes.append(Node(rel, "symlink", 0o777, target=data, mtime_ns=_rand_mtime_ns(r)))
         else:
             nodes.append(Node(rel, "file", r.choice([0o644, 0o644, 0o600, 0o755]), data=data,
                               mtime_ns=_rand_mtime_ns(r)))
@@ -568,6 +585,15 @@ def materialise(ctx, nodes, ignore, as_nobody, r, features):
         elif n.kind == "char":
             ma, mi = (int(x) for x in n.target.split(":"))
             os.mknod(p, stat.S_IFCHR | 0o666, os.makedev(ma, mi))
+        elif n.kind == "socket":
+            import socket
+            import tempfile
+            tmpd = tempfile.mkdtemp(prefix="s", dir="/tmp")
+            sp = os.path.join(tmpd, "s")
+            with socket.socket(socket.AF_UNIX) as so:
+                so.bind(sp)                  # bound at a short path (sun_path limit), then moved
+            os.rename(sp, p)
+            os.rmdir(tmpd)
     for n in nodes:
         if n.kind == "hardlink":
             src = P(n.target)
@@ -596,7 +622,7 @@ def materialise(ctx, nodes, ignore, as_nobody, r, features):
             for x in dns + fns:
                 os.lchown(os.path.join(dp, x), NOBODY, NOBODY)
     for n in nodes:
-        if n.kind in ("file", "fifo", "char"):
+        if n.kind in ("file", "fifo", "char", "socket"):
             os.chmod(P(n.rel), n.mode)
     if ignore is not None and os.path.islink(ign_path):
         pass
