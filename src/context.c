@@ -12,6 +12,9 @@
 
 #include "ctxd/path.h"
 
+#include <stdio.h>
+#include <xxhash.h>
+
 static char *read_all_fd(int fd, size_t *len)
 {
 	size_t cap = 4096, n = 0;
@@ -265,6 +268,17 @@ int ctxd_context_open(const struct ctxd_context_options *o, struct ctxd_context 
 		return -1;
 	}
 	free(given);
+	if (ctx->dockerfile_outside) {
+		/* Docker names its copy randomly; ctxd by content, to be reproducible */
+		XXH128_hash_t h = XXH3_128bits(ctx->dockerfile_data, ctx->dockerfile_len);
+
+		if (asprintf(&ctx->dockerfile_copy, ".dockerfile.%016llx%04llx",
+			     (unsigned long long)h.high64, (unsigned long long)(h.low64 >> 48)) < 0) {
+			ctxd_error_set(err, "out of memory");
+			ctxd_context_destroy(ctx);
+			return -1;
+		}
+	}
 	*out = ctx;
 	return 0;
 }
@@ -279,6 +293,7 @@ void ctxd_context_destroy(struct ctxd_context *ctx)
 	free(ctx->dockerfile_path);
 	free(ctx->dockerfile_rel);
 	free(ctx->dockerfile_data);
+	free(ctx->dockerfile_copy);
 	free(ctx->ignore_path);
 	ctxd_ignore_destroy(ctx->user);
 	ctxd_ignore_destroy(ctx->walk);

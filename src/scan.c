@@ -14,7 +14,6 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "ctxd/buf.h"
 
@@ -498,12 +497,8 @@ int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options
 	};
 	int fd, rc;
 
-	if (ctx->dockerfile_outside) {
-		XXH128_hash_t h = XXH3_128bits(ctx->dockerfile_data, ctx->dockerfile_len);
-
-		snprintf(w.synth, sizeof w.synth, ".dockerfile.%016llx%04llx",
-			 (unsigned long long)h.high64, (unsigned long long)(h.low64 >> 48));
-	}
+	if (ctx->dockerfile_outside)
+		snprintf(w.synth, sizeof w.synth, "%s", ctx->dockerfile_copy);
 	ctxd_buf_puts(&w.path, "");
 	fd = openat(ctx->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {

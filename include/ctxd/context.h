@@ -28,6 +28,8 @@ struct ctxd_context {
 	bool dockerfile_stdin;
 	char *dockerfile_data;   /* its bytes when outside (Docker sends a copy) */
 	size_t dockerfile_len;
+	char *dockerfile_copy;   /* when outside: the copy's name in the context,
+				  * ".dockerfile.<20 hex of its XXH3-128>" */
 	char *ignore_path;       /* the ignore file read, NULL when none exists */
 	struct ctxd_ignore *user;   /* patterns as written (validation pass) */
 	struct ctxd_ignore *walk;   /* plus the CLI's forced exceptions */
