@@ -51,7 +51,21 @@ int ctxd_build_query(const struct ctxd_build_options *o, const char *dockerfile,
 		put_param(q, "buildargs", s);
 		free(s);
 	}
+	if (o->ncache_from) {
+		json_t *c = json_array();
+
+		for (size_t i = 0; i < o->ncache_from; i++)
+			json_array_append_new(c, json_string(o->cache_from[i]));
+		if (!(s = json_compact(c)))
+			goto oom;
+		put_param(q, "cachefrom", s);
+		free(s);
+	}
 	put_param(q, "dockerfile", dockerfile);
+	for (size_t i = 0; i < o->nextra_hosts; i++)
+		put_param(q, "extrahosts", o->extra_hosts[i]);
+	if (o->force_rm)
+		put_param(q, "forcerm", "1");
 	if (o->nlabels) {
 		json_t *l = json_object();
 
@@ -79,6 +93,8 @@ int ctxd_build_query(const struct ctxd_build_options *o, const char *dockerfile,
 		put_param(q, "pull", "1");
 	if (o->quiet)
 		put_param(q, "q", "1");
+	if (o->no_rm)
+		put_param(q, "rm", "0");
 	for (size_t i = 0; i < o->ntags; i++)
 		put_param(q, "t", o->tags[i]);
 	if (o->target)

@@ -26,10 +26,15 @@ struct ctxd_build_options {
 	size_t nargs;
 	const char *const *labels; /* "key=value" or "key" */
 	size_t nlabels;
+	const char *const *cache_from;
+	size_t ncache_from;
+	const char *const *extra_hosts; /* "host:ip" */
+	size_t nextra_hosts;
 	const char *target;
 	const char *platform;
 	const char *network;
 	bool nocache, pull, quiet;
+	bool no_rm, force_rm;
 	int version;                 /* 1 classic builder, 2 BuildKit */
 	enum ctxd_compress compress;
 	const char *registry_config; /* X-Registry-Config value; NULL sends "e30=" ({}) */
