@@ -159,6 +159,9 @@ def _check(case, out, opts, sink, as_nobody):
     if d.ok and dtd.problems:
         out.failures.append(f"docker tar unreadable by the harness: {dtd.problems[:3]}")
         return
+    if docker_ok and d.skipped_paths:
+        out.notes.append(f"docker skipped {len(d.skipped_paths)} path(s) it could not add: "
+                         f"{short(d.skipped_paths[0], 160)}")
     if d.rc == 0 and d.tar_write_error:
         out.notes.append("docker logged a tar write error (real daemon: truncated tar) -> counts as failure")
     out.docker_state = "ok" if docker_ok else "fail"

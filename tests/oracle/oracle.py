@@ -179,7 +179,8 @@ class DockerResult:
     tar: str | None            # captured context tar, if the build reached the sink
     record: dict | None        # the sink's log record for this build
     cmd: list
-    tar_write_error: bool = False   # docker logged "Can't add file" (truncated tar)
+    tar_write_error: bool = False   # docker's tar writer broke (truncated/aborted tar)
+    skipped_paths: list = dataclasses.field(default_factory=list)   # "Can't add file" log lines
     walk_error: bool = False        # docker logged "Error matching": the walk stopped early, the
                                     # context was cut short, yet docker exits 0 (see README)
 
@@ -221,8 +222,15 @@ def run_docker(sink, context, dockerfile=None, cwd=None, as_nobody=False, timeou
     rec = new[0] if new else None
     res = DockerResult(rc=p.returncode, stdout=stdout, stderr=stderr, error=docker_error_text(stderr),
                        tar=rec.get("tar_file") if rec else None, record=rec, cmd=full)
-    res.tar_write_error = any("Can't add file" in ln and "sockets not supported" not in ln
-                              for ln in stderr.splitlines())
+    # "Can't add file X to tar: ..." is logged for every path the tar writer could
+    # not add.  A socket, or an lstat failure, happens before the header is written:
+    # the path is skipped and the tar stays valid (docker has succeeded, minus that
+    # path).  An open/read failure after the header, or a broken pipe, leaves a
+    # truncated or aborted stream: a real daemon rejects it.
+    res.skipped_paths = [ln for ln in stderr.splitlines() if "Can't add file" in ln]
+    res.tar_write_error = any(
+        ("sockets not supported" not in ln and ": lstat " not in ln) for ln in res.skipped_paths) or any(
+        m in stderr for m in ("missed writing", "write too long", "closed pipe", "Can't close tar writer"))
     res.walk_error = 'msg="Error matching ' in stderr
     return res
 
