@@ -149,6 +149,13 @@ static int resolve_dockerfile(struct ctxd_context *ctx, const struct ctxd_contex
 		return -1;
 	}
 	ctx->dockerfile_outside = strncmp(ctx->dockerfile_rel, "../", 3) == 0;
+	if (ctx->dockerfile_outside && !o->dockerfile) {
+		/* the CLI then opens the -f value, which is empty */
+		ctxd_error_set(err, "%s is a symlink to %s, outside the context; docker build fails on "
+			       "this (unable to open Dockerfile: open : no such file or directory): "
+			       "name it with -f instead", given, ctx->dockerfile_path);
+		return -1;
+	}
 	fd = open(ctx->dockerfile_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ctxd_error_set(err, "cannot read Dockerfile %s: %s", ctx->dockerfile_path, strerror(errno));

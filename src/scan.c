@@ -186,6 +186,31 @@ static int emit(struct walker *w, int dirfd, const char *name, const struct stat
 		      w->ctx->root, w->path.data);
 		return 0;
 	}
+	/* Docker links every multiply-linked non-directory, symlinks too */
+	if (e.type != CTXD_ENTRY_DIR && st->st_nlink > 1) {
+		bool found;
+		struct link *l = link_find(&w->links, e.dev, e.ino, &found);
+
+		if (!l) {
+			ctxd_error_set(w->err, "out of memory");
+			return -1;
+		}
+		if (found) {
+			e.type = CTXD_ENTRY_HARDLINK;
+			e.size = 0;
+			e.link = l->path;
+			e.link_len = strlen(l->path);
+			return w->visit(w->ud, &e, w->err);
+		}
+		l->dev = e.dev;
+		l->ino = e.ino;
+		l->path = strdup(w->path.data);
+		if (!l->path) {
+			ctxd_error_set(w->err, "out of memory");
+			return -1;
+		}
+		w->links.n++;
+	}
 	if (e.type == CTXD_ENTRY_SYMLINK) {
 		size_t cap = (size_t)st->st_size + 1;
 		ssize_t n;
@@ -210,29 +235,14 @@ static int emit(struct walker *w, int dirfd, const char *name, const struct stat
 		target[n] = '\0';
 		e.link = target;
 		e.link_len = (size_t)n;
-	} else if (e.type != CTXD_ENTRY_DIR && st->st_nlink > 1) {
-		bool found;
-		struct link *l = link_find(&w->links, e.dev, e.ino, &found);
-
-		if (!l) {
-			ctxd_error_set(w->err, "out of memory");
-			return -1;
-		}
-		if (found) {
-			e.type = CTXD_ENTRY_HARDLINK;
-			e.size = 0;
-			e.link = l->path;
-			e.link_len = strlen(l->path);
-		} else {
-			l->dev = e.dev;
-			l->ino = e.ino;
-			l->path = strdup(w->path.data);
-			if (!l->path) {
-				ctxd_error_set(w->err, "out of memory");
-				return -1;
-			}
-			w->links.n++;
-		}
+	}
+	if (w->ctx->dockerfile_outside && strcmp(w->path.data, ".dockerignore") == 0 &&
+	    e.type != CTXD_ENTRY_FILE) {
+		ctxd_error_set(w->err, "%s/.dockerignore is not a regular file; with the Dockerfile outside "
+			       "the context docker build cannot append its copy's name to it and fails "
+			       "(archive/tar: write too long)", w->ctx->root);
+		free(target);
+		return -1;
 	}
 	if (w->ctx->dockerfile_outside && e.type == CTXD_ENTRY_FILE &&
 	    strcmp(w->path.data, ".dockerignore") == 0) {
