@@ -85,7 +85,8 @@ static void cls_emit(struct cls *c, bool negated, struct ctxd_buf *out)
 {
 	struct ctxd_buf body = {0};
 
-	qsort(c->r, c->n, sizeof *c->r, range_cmp);
+	if (c->n)
+		qsort(c->r, c->n, sizeof *c->r, range_cmp);
 	for (size_t i = 0; i < c->n; i++) {
 		int32_t lo = c->r[i].lo, hi = c->r[i].hi;
 

@@ -69,8 +69,10 @@ for fz in build-asan/tests/fuzz-*; do
   python3 - "$corpus" tests/data/ignore-vectors.tsv <<'PY'
 import sys
 out, tsv = sys.argv[1], sys.argv[2]
-for i, line in enumerate(open(tsv, encoding="utf-8").read().splitlines()[1:]):
-    open(f"{out}/v{i}", "w").write(line.split("\t")[1].replace("\\n", "\n"))
+# LF only: the patterns hold CR, VT and FF on purpose
+for i, line in enumerate(open(tsv, encoding="utf-8", newline="").read().split("\n")[1:]):
+    if "\t" in line:
+        open(f"{out}/v{i}", "w").write(line.split("\t")[1].replace("\\n", "\n"))
 PY
   if "$fz" -max_total_time="$fuzz_seconds" -max_len=4096 "$corpus" >"$corpus.log" 2>&1; then
     echo "$name: 1 passed, 0 failed ($(grep -o 'Done [0-9]* runs' "$corpus.log"))"
