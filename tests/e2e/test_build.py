@@ -1178,6 +1178,14 @@ def transport_tls_flags():
     # --tlsverify with DOCKER_CERT_PATH supplying the files
     build_ok(dict(env, DOCKER_CERT_PATH=TLS_DIR), "-H", f"tcp://127.0.0.1:{TLS_PORT}", "--tlsverify",
              what="--tlsverify with DOCKER_CERT_PATH")
+    # --tls: TLS with a client certificate, the server's not verified (a CA
+    # that did not sign it is no obstacle)
+    wrong = os.path.join(T, "tls", "wrongca")
+    tls = ["-H", f"tcp://127.0.0.1:{TLS_PORT}", "--tls", "--tlscacert", f"{wrong}/ca.pem",
+           "--tlscert", f"{TLS_DIR}/cert.pem", "--tlskey", f"{TLS_DIR}/key.pem"]
+    rc, _, err = run_cmd([DOCKER] + tls + ["version"], env=env)
+    expect(rc == 0, f"fixture check: docker --tls failed: {short(err)}")
+    build_ok(env, *tls, what="--tls without verification")
 
 
 # ---------------------------------------------------------------- ssh
