@@ -1,74 +1,13 @@
 /* Decoding BuildKit's StatusResponse: base64, every field of spec 3.3 from
  * hand-encoded protobuf, unknown fields, and each kind of broken input. */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctxd/bkstatus.h"
 #include "ctxd/buf.h"
+#include "pbenc.h"
 #include "testutil.h"
-
-/* ---- a protobuf writer, enough for the tests ---- */
-
-static void pb_varint(struct ctxd_buf *b, uint64_t v)
-{
-	do {
-		unsigned char c = v & 0x7f;
-
-		v >>= 7;
-		if (v)
-			c |= 0x80;
-		ctxd_buf_append(b, &c, 1);
-	} while (v);
-}
-
-static void pb_tag(struct ctxd_buf *b, unsigned field, unsigned wt)
-{
-	pb_varint(b, (uint64_t)field << 3 | wt);
-}
-
-static void pb_int(struct ctxd_buf *b, unsigned field, uint64_t v)
-{
-	pb_tag(b, field, 0);
-	pb_varint(b, v);
-}
-
-static void pb_bytes(struct ctxd_buf *b, unsigned field, const void *data, size_t len)
-{
-	pb_tag(b, field, 2);
-	pb_varint(b, len);
-	ctxd_buf_append(b, data, len);
-}
-
-static void pb_str(struct ctxd_buf *b, unsigned field, const char *s)
-{
-	pb_bytes(b, field, s, strlen(s));
-}
-
-/* Appends sub as a length-delimited field and frees it. */
-static void pb_msg(struct ctxd_buf *b, unsigned field, struct ctxd_buf *sub)
-{
-	pb_bytes(b, field, sub->data ? sub->data : "", sub->len);
-	ctxd_buf_free(sub);
-}
-
-static void pb_time(struct ctxd_buf *b, unsigned field, int64_t sec, int32_t nsec)
-{
-	struct ctxd_buf t = {0};
-
-	pb_int(&t, 1, (uint64_t)sec);
-	pb_int(&t, 2, (uint64_t)(int64_t)nsec); /* negative int32: 10 bytes, as protobuf does */
-	pb_msg(b, field, &t);
-}
-
-static char *b64(const void *data, size_t len)
-{
-	char *out = malloc(len / 3 * 4 + 8);
-
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
 
 static struct ctxd_bkstatus *decode_buf(const struct ctxd_buf *b, struct ctxd_error *err)
 {
@@ -145,7 +84,7 @@ static void test_base64(void **state)
 	for (size_t i = 0; i < sizeof raw; i++)
 		raw[i] = (unsigned char)(i * 7 + 3);
 	for (size_t len = 0; len <= sizeof raw; len++) {
-		char *text = b64(raw, len);
+		char *text = pb_base64(raw, len);
 		unsigned char *out;
 		size_t n;
 
@@ -292,7 +231,7 @@ static void test_full(void **state)
 	check_full(st);
 	ctxd_bkstatus_destroy(st);
 
-	text = b64(b.data, b.len);
+	text = pb_base64(b.data, b.len);
 	st = ctxd_bkstatus_decode_base64(text, strlen(text), &err);
 	if (!st)
 		fail_msg("%s", err.msg);
