@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctxd/jsonstream.h"
 #include "ctxd/progress.h"
+#include "fixture-bk-fail.h"
 #include "pbenc.h"
 #include "testutil.h"
 
@@ -620,6 +622,63 @@ static void test_not_object(void **state)
 	cap_close(&c);
 }
 
+static int to_progress(void *ud, json_t *msg, struct ctxd_error *err)
+{
+	return ctxd_progress_message(ud, msg, err);
+}
+
+/* A real daemon's bytes, cut at every position: the same output each time. */
+static void test_real_daemon(void **state)
+{
+	static const char want[] =
+		"#1 [internal] load remote build context\n"
+		"#1 DONE 0.0s\n"
+		"\n"
+		"#1 [internal] load remote build context\n" /* it ran twice */
+		"#1 DONE 0.0s\n"
+		"\n"
+		"#2 copy /context /\n"
+		"#2 DONE 0.1s\n"
+		"\n"
+		"#3 [internal] load metadata for docker.io/library/busybox:latest\n"
+		"#3 DONE 0.0s\n"
+		"\n"
+		"#4 [1/2] FROM docker.io/library/busybox\n"
+		"#4 CACHED\n"
+		"\n"
+		"#5 [2/2] RUN echo about to fail; echo bad >&2; false\n"
+		"#5 0.089 bad\n"
+		"#5 0.090 about to fail\n"
+		"#5 ERROR: executor failed running [/bin/sh -c echo about to fail; echo bad >&2; false]: exit code: 1\n"
+		"------\n"
+		" > [2/2] RUN echo about to fail; echo bad >&2; false:\n"
+		"0.089 bad\n"
+		"0.090 about to fail\n"
+		"------\n";
+	size_t len = sizeof fixture_bk_fail - 1;
+
+	(void)state;
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct ctxd_jsonstream *js = ctxd_jsonstream_create(0);
+		struct ctxd_error err;
+		struct cap c;
+
+		cap_open(&c, CTXD_PROGRESS_PLAIN);
+		if (ctxd_jsonstream_feed(js, fixture_bk_fail, cut, to_progress, c.p, &err) < 0 ||
+		    ctxd_jsonstream_feed(js, fixture_bk_fail + cut, len - cut, to_progress, c.p, &err) < 0 ||
+		    ctxd_jsonstream_finish(js, &err) < 0)
+			fail_msg("cut %zu: %s", cut, err.msg);
+		ctxd_progress_finish(c.p);
+		expect_err(&c, want);
+		assert_string_equal(ctxd_progress_error(c.p),
+				    "executor failed running [/bin/sh -c echo about to fail; echo bad >&2; false]: exit code: 1");
+		assert_null(ctxd_progress_image_id(c.p));
+		assert_int_equal(ctxd_jsonstream_count(js), 16);
+		ctxd_jsonstream_destroy(js);
+		cap_close(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_quiet),
 		cmocka_unit_test(test_upload),
 		cmocka_unit_test(test_not_object),
+		cmocka_unit_test(test_real_daemon),
 	};
 
 	return TU_RUN("unit-progress", tests);
