@@ -1156,7 +1156,7 @@ def transport_current_context():
     build_ok(dict(env, DOCKER_CONTEXT="e2e-unix"), what="DOCKER_CONTEXT over currentContext")
     rc, _, err = ctxd("build", "-q", small_ctx(), env=env)
     expect(rc == 1, f"currentContext e2e-down: exit {rc}: {short(err)}")
-    ctxd_error(err, f"unix://{T}/down.sock")
+    ctxd_error(err, f"cannot connect to the Docker daemon at unix://{T}/down.sock", "e2e-down", "currentContext")
 
 
 @test
@@ -1364,7 +1364,7 @@ def error_missing_context():
     docker_agrees(env, False, "missing context")
     rc, _, err = ctxd("build", small_ctx(), env=env)
     expect(rc == 1, f"exit {rc}: {short(err)}")
-    ctxd_error(err, "no-such-context")
+    ctxd_error(err, "no-such-context", "DOCKER_CONTEXT")
 
 
 @test
