@@ -1007,6 +1007,7 @@ def build_query_matches_docker():
     expect(len(b) == 1, f"ctxd bk2 sent {len(b)} build requests")
     want = [(k, "2" if k == "version" else v) for k, v in d["query"]]
     expect(b[0]["query"] == want, f"BuildKit query: {b[0]['rawquery']}")
+    expect(image_id("e2e-q/a:1") == image_id("e2e-q2") == out.strip(), "-t twice: the tags are not the built image")
 
 
 @test
@@ -1499,6 +1500,33 @@ def progress_modes():
                 expect("COPY" in out + err, f"--progress={mode} bk{b} shows no build step: {short(out + err)}")
 
 
+@test
+def progress_tty():
+    """--progress=tty with a terminal on stderr: builds, and draws."""
+    import pty
+    root = small_ctx()
+    for b in (1, 2):
+        master, slave = pty.openpty()
+        p = subprocess.Popen([CTXD, "build", "--builder-version", str(b), "--no-cache", "--progress=tty",
+                              "-t", f"e2e-tty-bk{b}", root], env=base_env(TERM="xterm"), stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=slave)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        rc = p.wait(timeout=120)
+        os.close(master)
+        expect(rc == 0, f"bk{b}: exit {rc}: {short(out.decode('utf-8', 'replace'))}")
+        expect(image_exists(f"e2e-tty-bk{b}"), f"bk{b}: no image")
+        expect(b"COPY" in out, f"bk{b}: the terminal shows no build step: {short(out)}")
+
+
 # --------------------------------------------------------------- SIGINT
 
 def daemon_tmp():
@@ -1525,7 +1553,8 @@ def sigint_test(builder):
     p = subprocess.Popen([CTXD, "build", "--builder-version", str(builder), "--progress=plain", "-t", tag, root],
                          env=env, stdout=subprocess.DEVNULL, stderr=errf, stdin=subprocess.DEVNULL)
     try:
-        started = wait_for(lambda: p.poll() is not None or b"sending" in open(errf.name, "rb").read(), 30, 0.02)
+        started = wait_for(lambda: p.poll() is not None or b"sending" in open(errf.name, "rb").read()
+                           or bool(daemon_tmp() - dtmp_before), 30, 0.02)
         expect(started and p.poll() is None, f"ctxd ended before the upload (exit {p.poll()}): {open(errf.name, 'rb').read()[-500:]!r}")
         time.sleep(1.0)  # well into the 2 GiB upload (tens of seconds on vfs)
         expect(p.poll() is None, f"the 2 GiB upload finished within 1 s (exit {p.returncode})")
