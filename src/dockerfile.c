@@ -1140,9 +1140,11 @@ int ctxd_dockerfile_parse(const char *data, size_t len, const char *filename,
 	struct ctxd_dockerfile *df;
 	struct directives d = {.escape = '\\'};
 	struct nodes ns = {0};
-	struct ctxd_error e;
+	struct ctxd_error e, local;
 
 	*out = NULL;
+	if (!err)
+		err = &local;
 	if (!filename)
 		filename = "Dockerfile";
 	if (len == 0) {
@@ -1212,6 +1214,24 @@ fail:
 	for (size_t k = 0; k < D_N; k++)
 		free(d.value[k]);
 	nodes_free(&ns);
+	if (strcmp(err->msg, "out of memory") != 0 && (df->syntax = detect_syntax(data, len))) {
+		/* another frontend reads this file, not BuildKit's parser: what
+		 * this parser refuses is not an error */
+		char *syntax = df->syntax;
+
+		df->syntax = NULL;
+		ctxd_dockerfile_destroy(df);
+		if ((df = calloc(1, sizeof *df)) && (df->filename = strdup(filename))) {
+			df->escape = '\\';
+			df->syntax = syntax;
+			*out = df;
+			return 0;
+		}
+		free(df);
+		free(syntax);
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
 	ctxd_dockerfile_destroy(df);
 	return -1;
 }

@@ -1315,6 +1315,10 @@ static int analyse(struct an *an)
 			return an->oom ? oom(an) : 0;
 		}
 	}
+	if (syntax && ctxd_dockerfile_count(df) == 0) {
+		whole(an, 0, xprintf(an, "the frontend %s reads a file ctxd cannot parse", syntax));
+		return an->oom ? oom(an) : 0;
+	}
 	if (ns == 0)
 		return fail(an, 1, "dockerfile contains no stages to build");
 	tname = o->target && *o->target ? o->target : ctxd_dockerfile_stage(df, ns - 1)->name;

@@ -71,7 +71,10 @@ struct ctxd_dockerfile_stage {
  * gives before building: unknown instructions, bad flags, argument counts,
  * unterminated heredocs, bad parser directives, instructions before FROM,
  * an empty file. A NUL byte in instruction text is refused (no Dockerfile
- * that builds has one). On success *out is the new tree. */
+ * that builds has one). A file that selects another frontend
+ * (ctxd_dockerfile_syntax) is that frontend's to read: if this parser
+ * refuses it, the tree has the syntax and no instructions instead of an
+ * error. On success *out is the new tree. */
 int ctxd_dockerfile_parse(const char *data, size_t len, const char *filename,
 			  struct ctxd_dockerfile **out, struct ctxd_error *err);
 
