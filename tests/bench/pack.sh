@@ -85,8 +85,13 @@ DOCKER_VER="$("$DOCKER" --version 2>/dev/null | sed -n 's/^Docker version \([^ ,
 case "$DIR/" in "$REPO"/*) die "CTXD_BENCH_DIR=$DIR is inside the repository; use a directory under /tmp";; esac
 [ "$(stat -c %F /dev/null)" = "character special file" ] || die "/dev/null is not a character device"
 
-mkdir -p "$DIR/results"
+mkdir -p "$DIR/results" "$DIR/bin"
 DIR="$(cd "$DIR" && pwd)"
+# time a private copy: the build directory may be rebuilt while this runs
+CTXD_SRC="$CTXD"
+CTXD_SHA="$(sha256sum "$CTXD_SRC" | cut -c1-16)"
+CTXD="$DIR/bin/ctxd-$CTXD_SHA"
+cp "$CTXD_SRC" "$CTXD.tmp" && mv "$CTXD.tmp" "$CTXD"
 export DOCKER_BUILDKIT=0
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_HOST
 DOCKER_CONFIG="$(mktemp -d "$DIR/docker-config.XXXXXX")"
@@ -126,7 +131,7 @@ warm() { (cd "$1" && find . -type f -print0 | xargs -0 cat > /dev/null); }
     echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
     echo "fs: $(df -T "$DIR" | awk 'NR==2 {print $2" on "$1}')"
     echo "docker_cli: $DOCKER $DOCKER_VER"
-    echo "ctxd: $CTXD ($("$CTXD" --version 2>/dev/null | head -1)), sha256 $(sha256sum "$CTXD" | cut -c1-16), built $(date -u -r "$CTXD" +%FT%TZ)"
+    echo "ctxd: $CTXD_SRC ($("$CTXD" --version 2>/dev/null | head -1)), sha256 $CTXD_SHA, built $(date -u -r "$CTXD_SRC" +%FT%TZ), timed as $CTXD"
     echo "repo_head: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "hyperfine: $(hyperfine --version)"
     echo "python: $(python3 --version)"
@@ -158,7 +163,7 @@ bench_preset() {
     # everything measured below is from this run only
     rm -f "$R"/check*.json "$R"/check*.jsonl* "$R"/warm*.json* "$R"/alt*.json* "$R"/cold*.json* \
           "$R"/rss_* "$R"/MISMATCH "$R"/run.txt
-    date -u +%FT%TZ > "$R/run.txt"
+    echo "$(date -u +%FT%TZ), ctxd $CTXD_SHA, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start" > "$R/run.txt"
     (cd "$T" && find . -mindepth 1 -printf '%y %s\n') | awk '
         $1=="f" {f++; b+=$2} $1=="d" {d++} $1=="l" {l++}
         END {printf "{\"files\": %d, \"dirs\": %d, \"symlinks\": %d, \"file_bytes\": %.0f}\n", f, d, l, b}' \

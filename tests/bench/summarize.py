@@ -9,6 +9,7 @@ from its own latest run (the date is in the detail heading).
 
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -80,11 +81,15 @@ def main():
         pass
 
     rows, details = [], []
+    binaries = set()
     for p in PRESETS:
         R = os.path.join(root, p)
         if not os.path.exists(os.path.join(R, "run.txt")):
             continue
         run_date = open(os.path.join(R, "run.txt")).read().strip()
+        m = re.search(r"ctxd ([0-9a-f]{16})", run_date)
+        if m:
+            binaries.add(m.group(1))
         tree = load(os.path.join(R, "tree.json"), {})
         chk = load(os.path.join(R, "check.json"))
         if os.path.exists(os.path.join(R, "MISMATCH")) or not chk or not chk.get("same_entries"):
@@ -164,6 +169,9 @@ def main():
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     out.extend(rows)
     w("")
+    if len(binaries) > 1:
+        w(f"**Note**: the presets were measured with different ctxd binaries ({', '.join(sorted(binaries))}).")
+        w("")
     out.extend(details)
     if machine:
         w("Machine and tools:")
