@@ -951,6 +951,7 @@ static int dispatch_copy(struct an *an, size_t si, const struct cmd *c, const ch
 		}
 		if (!add && is_git_ref(w.value)) {
 			ctxd_dockerfile_word_clear(&w);
+			ctxd_buf_free(&eff);
 			return fail(an, in->line, "source can't be a git ref for COPY");
 		}
 		pat = context_pattern(an, w.value);
