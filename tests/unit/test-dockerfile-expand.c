@@ -420,6 +420,17 @@ static void test_options(void **state)
 	/* $$, $@, a digit name */
 	expect_word(&plain, env, "$$ $@ $0 $12x", "   x");
 	ctxd_dockerfile_env_destroy(env);
+	/* names are Unicode letters, digits and '_' (unicode.IsLetter/IsDigit) */
+	{
+		static const char *const u[] = {"ÄÖ_1", "x", "名前", "y", NULL};
+		struct ctxd_dockerfile_env *ue = env_of(false, u);
+
+		expect_word(&plain, ue, "$ÄÖ_1-${名前}.$名前€", "x-y.y€");
+		/* a name may not start with a non-ASCII digit's run: "١٢" is a
+		 * digit name, unset */
+		expect_word(&plain, ue, "a$١٢b", "ab");
+		ctxd_dockerfile_env_destroy(ue);
+	}
 }
 
 static void test_unknown(void **state)
