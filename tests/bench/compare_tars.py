@@ -66,6 +66,8 @@ def main():
     ap.add_argument("ctxd_tar")
     ap.add_argument("--json", help="write the verdict and counts here")
     ap.add_argument("--max-diffs", type=int, default=20)
+    ap.add_argument("--entries0", help="write docker's entry names here, NUL-terminated, in stream order")
+    ap.add_argument("--files0", help="write docker's regular-file names here, NUL-terminated")
     a = ap.parse_args()
     try:
         d, d_order, d_counts = read_tar(a.docker_tar)
@@ -73,6 +75,13 @@ def main():
     except (OSError, tarfile.TarError) as e:
         print(f"compare_tars: {e}", file=sys.stderr)
         return 2
+
+    if a.entries0:
+        with open(a.entries0, "wb") as f:
+            f.write(b"".join(os.fsencode(n) + b"\0" for n in d_order))
+    if a.files0:
+        with open(a.files0, "wb") as f:
+            f.write(b"".join(os.fsencode(n) + b"\0" for n in d_order if d[n]["type"] == "file"))
 
     diffs = []
     only_docker = sorted(set(d) - set(c))

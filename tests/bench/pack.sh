@@ -16,6 +16,8 @@
 #     docker build of an empty context (the CLI's fixed cost)
 #  4. the same commands again in interleaved rounds (alt_time.py), because
 #     hyperfine runs each command's runs back to back
+#     and references: GNU tar of docker's exact entry list | cat, and the read
+#     floor (../shared/bench/readfloor.c over docker's files)
 #  5. peak RSS (/usr/bin/time -v) of ctxd pack and of the docker CLI
 #  6. cold page cache (root only) for medium and large: docker vs ctxd
 #  7. a Markdown table of every preset with results, also in
@@ -34,6 +36,8 @@
 #   SEED              generator seed              (default 1)
 #   REGEN=1           regenerate existing trees
 #   KEEP_TARS=1       keep the two tars of the check
+#   REF=0             skip the reference rows (GNU tar of docker's entry list
+#                     | cat; readfloor of docker's files, needs cc)
 #   DOCKER_CLI_VERSION the docker CLI version required (default 28.2.2)
 #
 # Why (b) is `-o - > /dev/null` and not `-o /dev/null`: ctxd writes -o FILE
@@ -53,6 +57,7 @@ COLD_RUNS="${COLD_RUNS:-3}"
 COLD_PRESETS=" ${COLD_PRESETS:-medium large} "
 SEED="${SEED:-1}"
 WANT_DOCKER="${DOCKER_CLI_VERSION:-28.2.2}"
+REF="${REF:-1}"
 DROP='sync; echo 3 > /proc/sys/vm/drop_caches'
 
 die() { echo "pack.sh: $*" >&2; exit 1; }
@@ -139,6 +144,12 @@ warm() { (cd "$1" && find . -type f -print0 | xargs -0 cat > /dev/null); }
 } > "$DIR/results/machine.txt"
 cat "$DIR/results/machine.txt" >&2
 
+FLOOR="$DIR/bin/readfloor"
+if [ "$REF" = 1 ]; then
+    command -v cc > /dev/null && command -v tar > /dev/null || die "REF=1 needs cc and GNU tar (or REF=0)"
+    cc -O2 -o "$FLOOR" "$SHARED/readfloor.c"
+fi
+
 MISMATCH=0
 
 bench_preset() {
@@ -182,7 +193,8 @@ bench_preset() {
     stop_sink "$spid"
     "$CTXD" pack --exact -f "$DF" -o "$CHK/ctxd.tar" "$T" 2> "$R/check_ctxd.stderr" \
         || { cat "$R/check_ctxd.stderr" >&2; die "$P: ctxd pack failed"; }
-    if ! python3 "$HERE/compare_tars.py" --json "$R/check.json" "$CHK/build-0001.tar" "$CHK/ctxd.tar"; then
+    if ! python3 "$HERE/compare_tars.py" --json "$R/check.json" --entries0 "$R/sent.entries0" \
+            --files0 "$R/sent.files0" "$CHK/build-0001.tar" "$CHK/ctxd.tar"; then
         echo "$P: docker and ctxd send DIFFERENT entries: no numbers for $P (tars kept in $CHK)" >&2
         touch "$R/MISMATCH"
         MISMATCH=1
@@ -197,6 +209,14 @@ bench_preset() {
     local A0="DOCKER_HOST=unix://$SOCK $DOCKER build -t ctxbench-a0 $DIR/empty-context"
     local B="$CTXD pack --exact -f $DF -o - $T > /dev/null"
     local C="$CTXD pack --exact -f $DF -o - $T | cat > /dev/null"
+    # references: GNU tar of docker's exact entry list through the same pipe,
+    # and the read floor (open+read+close of docker's files, one buffer)
+    local REFS=() COLD_REFS=()
+    if [ "$REF" = 1 ]; then
+        REFS=(-n tar-list-pipe "set -o pipefail; cd $T && tar --no-recursion --null -T $R/sent.entries0 -cf - | cat > /dev/null"
+              -n readfloor "cd $T && $FLOOR < $R/sent.files0")
+        COLD_REFS=(-n readfloor "cd $T && $FLOOR < $R/sent.files0")
+    fi
     start_sink "$SOCK" "$R/warm_sink.jsonl"
     spid=$SINK_PID
     log "$P: timing (hyperfine): docker build -> sink, ctxd pack > /dev/null, ctxd pack | cat"
@@ -204,7 +224,8 @@ bench_preset() {
         -n docker-build "set -o pipefail; $A" \
         -n ctxd-devnull "set -o pipefail; $B" \
         -n ctxd-pipe "set -o pipefail; $C" \
-        -n docker-empty "set -o pipefail; $A0"
+        -n docker-empty "set -o pipefail; $A0" \
+        "${REFS[@]}"
     if [ "$ALT" = 1 ]; then
         stop_sink "$spid"
         start_sink "$SOCK" "$R/alt_sink.jsonl"
@@ -235,7 +256,8 @@ bench_preset() {
         log "$P: cold page cache (drop_caches before every run), $COLD_RUNS runs"
         hyperfine --style basic --shell bash --runs "$COLD_RUNS" --prepare "$DROP" --export-json "$R/cold.json" \
             -n docker-build "set -o pipefail; $A" \
-            -n ctxd-devnull "set -o pipefail; $B"
+            -n ctxd-devnull "set -o pipefail; $B" \
+            "${COLD_REFS[@]}"
         warm "$T"
     fi
     stop_sink "$spid"

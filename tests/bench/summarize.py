@@ -135,9 +135,11 @@ def main():
         label = {"docker-build": "(a) docker build -> sink, whole CLI process",
                  "ctxd-devnull": "(b) ctxd pack --exact -o - > /dev/null",
                  "ctxd-pipe": "(c) ctxd pack --exact -o - \\| cat > /dev/null",
-                 "docker-empty": "(a0) docker build of an empty context -> sink (CLI fixed cost)"}
+                 "docker-empty": "(a0) docker build of an empty context -> sink (CLI fixed cost)",
+                 "tar-list-pipe": "(ref) GNU tar of docker's entry list \\| cat > /dev/null",
+                 "readfloor": "(ref) read floor: open+read+close docker's files"}
         for src, tag in ((warm, "hyperfine"), (alt, "interleaved rounds"), (cold, "cold cache, hyperfine")):
-            for k in ("docker-build", "ctxd-devnull", "ctxd-pipe", "docker-empty"):
+            for k in label:
                 if k in src:
                     r = src[k]
                     dl.append(f"| {label[k]} [{tag}] | {s(r['median'])} | {s(r['min'])} | {s(r['max'])} | "
