@@ -949,10 +949,13 @@ static int dispatch_copy(struct an *an, size_t si, const struct cmd *c, const ch
 			ctxd_dockerfile_word_clear(&w);
 			continue;
 		}
-		if (!add && is_git_ref(w.value)) {
+		if (!add && (is_git_ref(w.value) || !strncmp(w.value, "http://", 7) ||
+			     !strncmp(w.value, "https://", 8))) {
+			bool git = is_git_ref(w.value);
+
 			ctxd_dockerfile_word_clear(&w);
 			ctxd_buf_free(&eff);
-			return fail(an, in->line, "source can't be a git ref for COPY");
+			return fail(an, in->line, "source can't be a %s for COPY", git ? "git ref" : "URL");
 		}
 		pat = context_pattern(an, w.value);
 		if (!pat) {

@@ -317,6 +317,8 @@ static void test_from_errors(void **state)
 	check_error("ARG X\n", NULL, "Dockerfile:1: dockerfile contains no stages to build");
 	check_error("FROM alpine\nCOPY git@github.com:a/b.git /src\n", NULL,
 		    "Dockerfile:2: source can't be a git ref for COPY");
+	check_error("FROM alpine\nCOPY https://example.com/x /x\n", NULL,
+		    "Dockerfile:2: source can't be a URL for COPY");
 	/* expansion errors count in reachable stages only */
 	check_error("FROM scratch\nCOPY ${X:?needX} /x\n", NULL,
 		    "Dockerfile:2: failed to process \"${X:?needX}\": X: needX");
