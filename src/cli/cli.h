@@ -22,6 +22,7 @@ struct cli_command {
 	int (*run)(int argc, char **argv);
 };
 
+extern const struct cli_command cli_cmd_build;
 extern const struct cli_command cli_cmd_ls;
 extern const struct cli_command cli_cmd_pack;
 extern const struct cli_command cli_cmd_help;

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 const struct cli_command *const cli_commands[] = {
+	&cli_cmd_build,
 	&cli_cmd_ls,
 	&cli_cmd_pack,
 	&cli_cmd_help,
