@@ -17,7 +17,7 @@ static void put_param(struct ctxd_buf *q, const char *key, const char *val)
 {
 	char *e = curl_easy_escape(NULL, val, 0);
 
-	ctxd_buf_putc(q, q->len ? '&' : '?');
+	ctxd_buf_putc(q, strchr(q->data ? q->data : "", '?') ? '&' : '?');
 	ctxd_buf_puts(q, key);
 	ctxd_buf_putc(q, '=');
 	if (e)
@@ -235,6 +235,7 @@ int ctxd_build_send(struct ctxd_docker *d, const struct ctxd_context *ctx,
 	int bufsz = 1 << 20;
 
 	*cancelled = false;
+	ctxd_buf_puts(&q, "/build");
 	if (ctxd_build_query(o, ctx->dockerfile_outside ? ctx->dockerfile_copy : ctx->dockerfile_rel,
 			     &q, err) < 0)
 		goto out;
