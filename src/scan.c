@@ -165,6 +165,7 @@ static int visit_excluded(struct walker *w, const struct stat *st, int rule, boo
 		return 0;
 	fill(&e, w, st);
 	e.excluded = true;
+	e.reason = CTXD_REASON_DOCKERIGNORE;
 	e.pruned = pruned;
 	e.rule = rule;
 	return w->visit(w->ud, &e, w->err);

@@ -18,6 +18,15 @@ enum ctxd_entry_type {
 	CTXD_ENTRY_SOCKET, /* never sent; reported only */
 };
 
+/* Which filter of the chain decided that an entry is not sent. */
+enum ctxd_entry_reason {
+	CTXD_REASON_SENT,          /* in the context */
+	CTXD_REASON_DOCKERIGNORE,  /* excluded by the ignore file (rule says which line) */
+	CTXD_REASON_NOT_READ,      /* no instruction of the Dockerfile can read it */
+	CTXD_REASON_GIT_IGNORED,   /* git ignores it (--git-filter) */
+	CTXD_REASON_GIT_UNTRACKED, /* git does not track it (--git-filter=untracked) */
+};
+
 struct ctxd_entry {
 	const char *path;   /* context-relative, '/'-separated, no trailing '/' */
 	size_t path_len;
@@ -42,6 +51,7 @@ struct ctxd_entry {
 
 	/* Why it is or is not in the context. */
 	bool excluded;      /* listed only when the scan asks for exclusions */
+	enum ctxd_entry_reason reason; /* why excluded; CTXD_REASON_SENT when not */
 	bool pruned;        /* an excluded directory whose inside was not read */
 	int rule;           /* index of the deciding ignore pattern, or -1 */
 };
