@@ -1,21 +1,19 @@
 /* Engine API transport (see include/ctxd/docker.h). libcurl speaks HTTP
- * and TLS; for ssh, curl is handed one end of a socketpair whose other end
- * is an `ssh HOST docker system dial-stdio` process, as the docker CLI does. */
+ * and TLS; for ssh, curl connects to a private relay socket that pipes each
+ * connection through a new `ssh HOST docker system dial-stdio`, as the
+ * docker CLI does. (Handing curl a connected socketpair end through
+ * CURLOPT_OPENSOCKETFUNCTION does not work with libcurl 7.88: it connects
+ * the socket again.) */
 #include "ctxd/docker.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ctxd/buf.h"
+#include "ctxd/relay.h"
 
 struct ctxd_docker {
 	CURL *curl;
@@ -24,9 +22,7 @@ struct ctxd_docker {
 	char *describe;
 	char api[16];
 	int builder;
-	/* ssh */
-	pid_t ssh_pid;
-	int ssh_err; /* read end of ssh's stderr */
+	struct ctxd_relay *relay; /* ssh */
 };
 
 struct xfer {
@@ -52,86 +48,35 @@ static bool is_loopback(const char *h)
 	return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
 }
 
-static void reap_ssh(struct ctxd_docker *d)
+/* ssh: curl connects to a relay socket whose every connection runs
+ * `ssh [-l USER] [-p PORT] -- HOST docker system dial-stdio`. */
+static int start_ssh(struct ctxd_docker *d, struct ctxd_error *err)
 {
-	if (d->ssh_pid > 0) {
-		kill(d->ssh_pid, SIGTERM);
-		waitpid(d->ssh_pid, NULL, 0);
-		d->ssh_pid = 0;
-	}
-	if (d->ssh_err >= 0) {
-		close(d->ssh_err);
-		d->ssh_err = -1;
-	}
-}
-
-/* curl asks for a socket: give it a socketpair end wired to ssh. */
-static curl_socket_t open_ssh(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	struct ctxd_docker *d = ud;
-	int sv[2], errp[2];
+	const char *argv[16];
 	char port[16];
-	pid_t pid;
+	int n = 0;
 
-	(void)purpose;
-	(void)addr;
-	reap_ssh(d);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return CURL_SOCKET_BAD;
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return CURL_SOCKET_BAD;
+	argv[n++] = "ssh";
+	argv[n++] = "-o";
+	argv[n++] = "ConnectTimeout=30";
+	argv[n++] = "-T";
+	if (d->ep.user) {
+		argv[n++] = "-l";
+		argv[n++] = d->ep.user;
 	}
-	snprintf(port, sizeof port, "%d", d->ep.port);
-	pid = fork();
-	if (pid == 0) {
-		const char *argv[16];
-		int n = 0;
-
-		dup2(sv[1], 0);
-		dup2(sv[1], 1);
-		dup2(errp[1], 2);
-		argv[n++] = "ssh";
-		argv[n++] = "-o";
-		argv[n++] = "ConnectTimeout=30";
-		argv[n++] = "-T";
-		if (d->ep.user) {
-			argv[n++] = "-l";
-			argv[n++] = d->ep.user;
-		}
-		if (d->ep.port) {
-			argv[n++] = "-p";
-			argv[n++] = port;
-		}
-		argv[n++] = "--";
-		argv[n++] = d->ep.hostname;
-		argv[n++] = "docker";
-		argv[n++] = "system";
-		argv[n++] = "dial-stdio";
-		argv[n] = NULL;
-		execvp("ssh", (char *const *)argv);
-		fprintf(stderr, "cannot run ssh: %s\n", strerror(errno));
-		_exit(127);
+	if (d->ep.port) {
+		snprintf(port, sizeof port, "%d", d->ep.port);
+		argv[n++] = "-p";
+		argv[n++] = port;
 	}
-	close(sv[1]);
-	close(errp[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		close(errp[0]);
-		return CURL_SOCKET_BAD;
-	}
-	d->ssh_pid = pid;
-	d->ssh_err = errp[0];
-	return sv[0];
-}
-
-static int ssh_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
-{
-	(void)ud;
-	(void)fd;
-	(void)purpose;
-	return CURL_SOCKOPT_ALREADY_CONNECTED;
+	argv[n++] = "--";
+	argv[n++] = d->ep.hostname;
+	argv[n++] = "docker";
+	argv[n++] = "system";
+	argv[n++] = "dial-stdio";
+	argv[n] = NULL;
+	d->relay = ctxd_relay_create(argv, err);
+	return d->relay ? 0 : -1;
 }
 
 struct ctxd_docker *ctxd_docker_create(const struct ctxd_endpoint *ep, struct ctxd_error *err)
@@ -143,7 +88,6 @@ struct ctxd_docker *ctxd_docker_create(const struct ctxd_endpoint *ep, struct ct
 		ctxd_error_set(err, "out of memory");
 		return NULL;
 	}
-	d->ssh_err = -1;
 	d->builder = 1;
 	d->ep.kind = ep->kind;
 	d->ep.host = strdup0(ep->host);
@@ -175,6 +119,10 @@ struct ctxd_docker *ctxd_docker_create(const struct ctxd_endpoint *ep, struct ct
 		ctxd_docker_destroy(d);
 		return NULL;
 	}
+	if (ep->kind == CTXD_ENDPOINT_SSH && start_ssh(d, err) < 0) {
+		ctxd_docker_destroy(d);
+		return NULL;
+	}
 	strcpy(d->api, CTXD_DOCKER_API_MAX);
 	return d;
 }
@@ -185,7 +133,7 @@ void ctxd_docker_destroy(struct ctxd_docker *d)
 		return;
 	if (d->curl)
 		curl_easy_cleanup(d->curl);
-	reap_ssh(d);
+	ctxd_relay_destroy(d->relay);
 	ctxd_endpoint_clear(&d->ep);
 	free(d->base);
 	free(d->describe);
@@ -306,12 +254,8 @@ static void connect_error(struct ctxd_docker *d, CURLcode rc, const char *detail
 	bool os;
 
 	curl_easy_getinfo(d->curl, CURLINFO_OS_ERRNO, &oserr);
-	if (d->ssh_err >= 0) {
-		ssize_t n = read(d->ssh_err, sshmsg, sizeof sshmsg - 1);
-
-		sshmsg[n > 0 ? n : 0] = '\0';
-		sshmsg[strcspn(sshmsg, "\r\n")] = '\0';
-	}
+	if (d->relay)
+		ctxd_relay_message(d->relay, sshmsg, sizeof sshmsg);
 	os = oserr && !*sshmsg;
 	ctxd_error_set(err, "cannot connect to the Docker daemon at %s: %s%s%s%s", d->describe,
 		       *sshmsg ? sshmsg : (*detail ? detail : curl_easy_strerror(rc)),
@@ -342,9 +286,7 @@ static int perform(struct ctxd_docker *d, const char *url, struct xfer *x)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->ep.path);
 		break;
 	case CTXD_ENDPOINT_SSH:
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_ssh);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, d);
-		curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, ssh_sockopt);
+		curl_easy_setopt(c, CURLOPT_ABSTRACT_UNIX_SOCKET, ctxd_relay_name(d->relay));
 		break;
 	case CTXD_ENDPOINT_TCP:
 		if (!d->ep.tls)
