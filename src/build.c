@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctxd/dedup.h"
+
 static void put_param(struct ctxd_buf *q, const char *key, const char *val)
 {
 	char *e = curl_easy_escape(NULL, val, 0);
@@ -112,6 +114,7 @@ struct producer {
 	const struct ctxd_context *ctx;
 	const struct ctxd_manifest *m;
 	enum ctxd_compress compress;
+	bool dedup;
 	int fd;          /* write end */
 	int rc;
 	struct ctxd_error err;
@@ -145,7 +148,10 @@ static void *produce(void *arg)
 						p, &p->err);
 
 	p->rc = -1;
-	if (pk && ctxd_manifest_pack(p->m, pk, &p->err) == 0 && ctxd_pack_finish(pk, &p->err) == 0)
+	if (pk &&
+	    (p->dedup ? ctxd_dedup_pack(p->m, p->ctx->rootfd, p->ctx->root, pk, &p->err)
+		      : ctxd_manifest_pack(p->m, pk, &p->err)) == 0 &&
+	    ctxd_pack_finish(pk, &p->err) == 0)
 		p->rc = 0;
 	ctxd_pack_destroy(pk);
 	/* EOF for the reader only after rc is final; a failure shuts the
@@ -210,14 +216,16 @@ static bool poll_cb(void *ud, uint64_t sent)
 
 /* The tar's size before compression: a header per entry, content padded to
  * 512, and the end blocks. */
-static uint64_t tar_estimate(const struct ctxd_manifest *m)
+static uint64_t tar_estimate(const struct ctxd_manifest *m, bool dedup)
 {
 	uint64_t t = 1024;
 
 	for (size_t i = 0; i < ctxd_manifest_count(m); i++) {
 		const struct ctxd_entry *e = ctxd_manifest_entry(m, i);
 
-		t += 512 + (e->size + 511) / 512 * 512;
+		t += 512;
+		if (!dedup || ctxd_manifest_duplicate_of(m, i) == CTXD_MANIFEST_NONE)
+			t += (e->size + 511) / 512 * 512;
 	}
 	return t;
 }
@@ -250,8 +258,9 @@ int ctxd_build_send(struct ctxd_docker *d, const struct ctxd_context *ctx,
 	}
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
 	u.fd = sv[0];
-	u.total = tar_estimate(m);
-	u.prod = (struct producer){.ctx = ctx, .m = m, .compress = o->compress, .fd = sv[1]};
+	u.total = tar_estimate(m, o->dedup);
+	u.prod = (struct producer){.ctx = ctx, .m = m, .compress = o->compress, .dedup = o->dedup,
+				   .fd = sv[1]};
 	if (pthread_create(&u.thread, NULL, produce, &u.prod) != 0) {
 		close(sv[1]);
 		ctxd_error_set(err, "cannot start the upload thread");

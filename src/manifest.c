@@ -11,7 +11,10 @@
 struct item {
 	struct ctxd_entry e; /* pointers fixed up on access */
 	size_t path_off, link_off, data_off;
-	bool has_link, has_data;
+	bool has_link, has_data, hashed;
+	struct ctxd_hash hash;
+	struct ctxd_hash_key key;
+	size_t dup_of;
 };
 
 struct ctxd_manifest {
@@ -68,6 +71,7 @@ int ctxd_manifest_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error 
 	it->e = *e;
 	it->e.dirfd = -1;
 	it->e.name = NULL;
+	it->dup_of = CTXD_MANIFEST_NONE;
 	it->path_off = stash(&m->arena, e->path, e->path_len);
 	if (e->link) {
 		it->has_link = true;
@@ -110,6 +114,36 @@ const struct ctxd_entry *ctxd_manifest_entry(const struct ctxd_manifest *m, size
 const struct ctxd_manifest_totals *ctxd_manifest_totals(const struct ctxd_manifest *m)
 {
 	return &m->totals;
+}
+
+const struct ctxd_hash *ctxd_manifest_hash(const struct ctxd_manifest *m, size_t i,
+					   const struct ctxd_hash_key **key)
+{
+	const struct item *it = &m->items[i];
+
+	if (!it->hashed)
+		return NULL;
+	if (key)
+		*key = &it->key;
+	return &it->hash;
+}
+
+void ctxd_manifest_set_hash(struct ctxd_manifest *m, size_t i, const struct ctxd_hash *h,
+			    const struct ctxd_hash_key *key)
+{
+	m->items[i].hashed = true;
+	m->items[i].hash = *h;
+	m->items[i].key = *key;
+}
+
+size_t ctxd_manifest_duplicate_of(const struct ctxd_manifest *m, size_t i)
+{
+	return m->items[i].dup_of;
+}
+
+void ctxd_manifest_set_duplicate_of(struct ctxd_manifest *m, size_t i, size_t of)
+{
+	m->items[i].dup_of = of;
 }
 
 int ctxd_manifest_pack(const struct ctxd_manifest *m, struct ctxd_pack *pk, struct ctxd_error *err)

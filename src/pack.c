@@ -124,6 +124,21 @@ static int open_content(struct ctxd_pack *pk, const struct ctxd_entry *e)
 	return openat(pk->rootfd, e->path, flags);
 }
 
+static bool same_key(const struct stat *st, const struct ctxd_hash_key *key)
+{
+	struct ctxd_hash_key now;
+
+	ctxd_hash_key_from_stat(st, &now);
+	return ctxd_hash_key_equal(&now, key);
+}
+
+static void changed_after_compare(struct ctxd_pack *pk, const struct ctxd_entry *e,
+				  struct ctxd_error *err)
+{
+	ctxd_error_set(err, "%s/%s: changed after it was compared with its duplicates; "
+		       "the stream was aborted", pk->root, e->path);
+}
+
 static int copy_content(struct ctxd_pack *pk, const struct ctxd_entry *e, int fd,
 			uint64_t size, struct ctxd_error *err)
 {
@@ -169,7 +184,10 @@ static int copy_content(struct ctxd_pack *pk, const struct ctxd_entry *e, int fd
 	return 0;
 }
 
-int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_error *err)
+/* key: the stat key the file must keep while it is read (NULL: only its
+ * inode and size are checked). link: write a FILE entry as a hard link. */
+static int add(struct ctxd_pack *pk, const struct ctxd_entry *e, const struct ctxd_hash_key *key,
+	       const char *link, struct ctxd_error *err)
 {
 	struct archive_entry *ae = pk->ae;
 	uint64_t size = e->size;
@@ -181,7 +199,7 @@ int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	if (e->type == CTXD_ENTRY_FILE && !e->data && size > 0) {
+	if (e->type == CTXD_ENTRY_FILE && !e->data && size > 0 && !link) {
 		struct stat st;
 
 		fd = open_content(pk, e);
@@ -201,6 +219,10 @@ int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_
 				       (unsigned long long)size, (unsigned long long)st.st_size);
 			goto out;
 		}
+		if (key && !same_key(&st, key)) {
+			changed_after_compare(pk, e, err);
+			goto out;
+		}
 	}
 	archive_entry_clear(ae);
 	archive_entry_copy_pathname(ae, pk->name);
@@ -208,14 +230,14 @@ int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_
 	archive_entry_set_uid(ae, 0);
 	archive_entry_set_gid(ae, 0);
 	archive_entry_set_mtime(ae, e->mtime, 0);
-	switch (e->type) {
+	switch (link ? CTXD_ENTRY_HARDLINK : e->type) {
 	case CTXD_ENTRY_FILE:
 		archive_entry_set_filetype(ae, AE_IFREG);
 		archive_entry_set_size(ae, (la_int64_t)size);
 		break;
 	case CTXD_ENTRY_HARDLINK:
 		archive_entry_set_filetype(ae, AE_IFREG);
-		archive_entry_copy_hardlink(ae, e->link);
+		archive_entry_copy_hardlink(ae, link ? link : e->link);
 		archive_entry_set_size(ae, 0);
 		break;
 	case CTXD_ENTRY_DIR:
@@ -242,21 +264,49 @@ int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_
 		goto out;
 	}
 	pk->stats.entries++;
-	if (e->type == CTXD_ENTRY_FILE && e->data) {
+	if (!link && e->type == CTXD_ENTRY_FILE && e->data) {
 		if (size && archive_write_data(pk->a, e->data, (size_t)size) < 0) {
 			archive_fail(pk, err, "tar stream");
 			goto out;
 		}
 		pk->stats.files++;
 		pk->stats.content_bytes += size;
-	} else if (fd >= 0 && copy_content(pk, e, fd, size, err) < 0) {
-		goto out;
+	} else if (fd >= 0) {
+		struct stat st;
+
+		if (copy_content(pk, e, fd, size, err) < 0)
+			goto out;
+		if (key && (fstat(fd, &st) < 0 || !same_key(&st, key))) {
+			changed_after_compare(pk, e, err);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	return add(pk, e, NULL, NULL, err);
+}
+
+int ctxd_pack_add_verified(struct ctxd_pack *pk, const struct ctxd_entry *e,
+			   const struct ctxd_hash_key *key, struct ctxd_error *err)
+{
+	return add(pk, e, key, NULL, err);
+}
+
+int ctxd_pack_add_link(struct ctxd_pack *pk, const struct ctxd_entry *e, const char *target,
+		       struct ctxd_error *err)
+{
+	if (e->type != CTXD_ENTRY_FILE) {
+		ctxd_error_set(err, "%s/%s: only a regular file can be sent as a link", pk->root, e->path);
+		return -1;
+	}
+	return add(pk, e, NULL, target, err);
 }
 
 int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)

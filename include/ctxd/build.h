@@ -37,6 +37,7 @@ struct ctxd_build_options {
 	bool no_rm, force_rm;
 	int version;                 /* 1 classic builder, 2 BuildKit */
 	enum ctxd_compress compress;
+	bool dedup;                  /* send the manifest's marked copies as links (ctxd_dedup_pack) */
 	const char *registry_config; /* X-Registry-Config value; NULL sends "e30=" ({}) */
 
 	/* Polled while the context goes up: return true to cancel. */

@@ -8,9 +8,13 @@
 
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/hash.h"
 #include "ctxd/pack.h"
 
 struct ctxd_manifest;
+
+/* "No such entry", for ctxd_manifest_duplicate_of. */
+#define CTXD_MANIFEST_NONE SIZE_MAX
 
 struct ctxd_manifest_totals {
 	uint64_t entries;
@@ -31,6 +35,20 @@ size_t ctxd_manifest_count(const struct ctxd_manifest *m);
  * through the context root (dirfd is -1). */
 const struct ctxd_entry *ctxd_manifest_entry(const struct ctxd_manifest *m, size_t i);
 const struct ctxd_manifest_totals *ctxd_manifest_totals(const struct ctxd_manifest *m);
+
+/* Content identity, filled by ctxd_dedup_run (include/ctxd/dedup.h). Only
+ * files that could have a duplicate are hashed. ctxd_manifest_hash returns
+ * NULL for an entry not hashed; otherwise the hash, and in *key (if not
+ * NULL) the stat key it was computed under. The pointers stay valid until
+ * the manifest is destroyed. */
+const struct ctxd_hash *ctxd_manifest_hash(const struct ctxd_manifest *m, size_t i,
+					   const struct ctxd_hash_key **key);
+void ctxd_manifest_set_hash(struct ctxd_manifest *m, size_t i, const struct ctxd_hash *h,
+			    const struct ctxd_hash_key *key);
+/* The earlier entry whose bytes were compared equal to entry i's, or
+ * CTXD_MANIFEST_NONE. */
+size_t ctxd_manifest_duplicate_of(const struct ctxd_manifest *m, size_t i);
+void ctxd_manifest_set_duplicate_of(struct ctxd_manifest *m, size_t i, size_t of);
 
 /* Adds every entry to pk, in order. */
 int ctxd_manifest_pack(const struct ctxd_manifest *m, struct ctxd_pack *pk, struct ctxd_error *err);

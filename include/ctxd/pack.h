@@ -9,6 +9,7 @@
 
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/hash.h"
 
 enum ctxd_compress {
 	CTXD_COMPRESS_NONE,
@@ -42,6 +43,19 @@ struct ctxd_pack *ctxd_pack_create(int rootfd, const char *root,
  * changes size while read, the stream is unusable and -1 is returned. */
 int ctxd_pack_add(struct ctxd_pack *pk, const struct ctxd_entry *e,
 		  struct ctxd_error *err);
+
+/* As ctxd_pack_add, for a file whose bytes were compared with another's
+ * (dedup): its stat key must be `key` when opened and again after its
+ * content is read, or the stream is aborted: what was compared is what is
+ * sent. */
+int ctxd_pack_add_verified(struct ctxd_pack *pk, const struct ctxd_entry *e,
+			   const struct ctxd_hash_key *key, struct ctxd_error *err);
+
+/* Writes the file entry e as a hard link (typeflag 1, no content) to the
+ * earlier name `target`, with e's mode and mtime. The caller answers for
+ * the two having the same bytes. */
+int ctxd_pack_add_link(struct ctxd_pack *pk, const struct ctxd_entry *e, const char *target,
+		       struct ctxd_error *err);
 
 /* A ctxd_scan_visit_fn that adds to the ctxd_pack passed as ud. */
 int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err);

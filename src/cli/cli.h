@@ -46,6 +46,7 @@ struct cli_context_opts {
 	struct ctxd_context_options ctx;
 	bool exact;
 	bool json;
+	bool dedup;
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -53,6 +54,7 @@ enum {
 	OPT_EXACT = 0x100,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_DEDUP,
 	OPT_FIRST_COMMAND = 0x200,
 };
 
@@ -68,6 +70,12 @@ enum {
 	"      --exact            exactly the context docker build sends\n" \
 	"      --json             machine-readable output\n" \
 	"      --help             show this help\n"
+
+/* --dedup, for the commands that send a context (pack, build). */
+#define CLI_DEDUP_LONGOPT {"dedup", no_argument, NULL, OPT_DEDUP}
+#define CLI_DEDUP_OPT_HELP \
+	"      --dedup            send identical files once, later copies as hard\n" \
+	"                         links to the first (changes the image: see README)\n"
 
 /* Handles a shared option; returns 1 if it was one, 0 if not, or -1 after
  * printing help (the caller exits 0). */

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ctxd/auth.h"
 #include "ctxd/build.h"
+#include "ctxd/dedup.h"
 #include "ctxd/docker.h"
 #include "ctxd/endpoint.h"
 #include "ctxd/jsonstream.h"
@@ -113,6 +114,7 @@ static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_CONTEXT_LONGOPTS,
+		CLI_DEDUP_LONGOPT,
 		{"tag", required_argument, NULL, 't'},
 		{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
 		{"target", required_argument, NULL, OPT_TARGET},
@@ -268,6 +270,9 @@ static int run(int argc, char **argv)
 	if (ctxd_context_open(&co.ctx, &ctx, &err) < 0 || !(m = ctxd_manifest_create()) ||
 	    ctxd_scan_run(ctx, &so, ctxd_manifest_visit, m, &err) < 0)
 		goto fail;
+	if (co.dedup && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
+		goto fail;
+	bo.dedup = co.dedup;
 	regcfg = ctxd_auth_registry_config(&err);
 	if (!regcfg)
 		goto fail;
@@ -277,6 +282,13 @@ static int run(int argc, char **argv)
 			(unsigned long long)ctxd_manifest_totals(m)->files,
 			ctxd_units_human(ctxd_manifest_totals(m)->bytes, size), ctxd_docker_describe(d),
 			bo.version == 2 ? "BuildKit" : "classic builder");
+	if (!bo.quiet && co.dedup) {
+		struct ctxd_dedup_savings sv;
+
+		ctxd_dedup_savings(m, &sv);
+		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
+			(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
+	}
 
 	r.js = ctxd_jsonstream_create(64u << 20);
 	r.progress = ctxd_progress_create(pm, stdout, stderr, isatty(STDERR_FILENO));
@@ -379,6 +391,7 @@ const struct cli_command cli_cmd_build = {
 		"\n"
 		"Context options:\n"
 		CLI_CONTEXT_OPTS_HELP
+		CLI_DEDUP_OPT_HELP
 		"\n"
 		"Environment: DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, DOCKER_TLS_VERIFY,\n"
 		"DOCKER_CERT_PATH and DOCKER_BUILDKIT work as they do for docker.\n",

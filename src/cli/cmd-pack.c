@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctxd/dedup.h"
+#include "ctxd/manifest.h"
 #include "ctxd/outfile.h"
 #include "ctxd/pack.h"
 #include "ctxd/scan.h"
+#include "ctxd/units.h"
 
 /* The temporary output file a signal must not leave behind. */
 static const char *volatile pending_temp;
@@ -35,6 +38,7 @@ static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_CONTEXT_LONGOPTS,
+		CLI_DEDUP_LONGOPT,
 		{"output", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
@@ -44,6 +48,7 @@ static int run(int argc, char **argv)
 	struct ctxd_context *ctx = NULL;
 	struct ctxd_outfile *of = NULL;
 	struct ctxd_pack *pk = NULL;
+	struct ctxd_manifest *m = NULL;
 	struct ctxd_error err;
 	int c, rc;
 
@@ -66,14 +71,31 @@ static int run(int argc, char **argv)
 		return cli_usage_error(&cli_cmd_pack, "pack: --json does not apply to a tar stream");
 	if (ctxd_context_open(&co.ctx, &ctx, &err) < 0)
 		goto fail;
+	/* dedup needs every file seen before the first is sent */
+	if (co.dedup) {
+		struct ctxd_dedup_savings sv;
+		char size[16];
+
+		if (!(m = ctxd_manifest_create()) ||
+		    ctxd_scan_run(ctx, &so, ctxd_manifest_visit, m, &err) < 0 ||
+		    ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
+			goto fail;
+		ctxd_dedup_savings(m, &sv);
+		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
+			(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
+	}
 	trap_signals();
 	of = ctxd_outfile_open(output, true, &err);
 	if (!of)
 		goto fail;
 	pending_temp = ctxd_outfile_temp_path(of);
 	pk = ctxd_pack_create(ctx->rootfd, ctx->root, CTXD_COMPRESS_NONE, ctxd_outfile_write, of, &err);
-	if (!pk || ctxd_scan_run(ctx, &so, ctxd_pack_visit, pk, &err) < 0 ||
-	    ctxd_pack_finish(pk, &err) < 0)
+	if (!pk)
+		goto fail;
+	if (m ? ctxd_dedup_pack(m, ctx->rootfd, ctx->root, pk, &err) < 0
+	      : ctxd_scan_run(ctx, &so, ctxd_pack_visit, pk, &err) < 0)
+		goto fail;
+	if (ctxd_pack_finish(pk, &err) < 0)
 		goto fail;
 	ctxd_pack_destroy(pk);
 	pk = NULL;
@@ -82,6 +104,7 @@ static int run(int argc, char **argv)
 		of = NULL;
 		goto fail;
 	}
+	ctxd_manifest_destroy(m);
 	ctxd_context_destroy(ctx);
 	return CLI_OK;
 fail:
@@ -89,6 +112,7 @@ fail:
 	ctxd_pack_destroy(pk);
 	pending_temp = NULL;
 	ctxd_outfile_abort(of);
+	ctxd_manifest_destroy(m);
 	ctxd_context_destroy(ctx);
 	return CLI_FAIL;
 }
@@ -106,6 +130,7 @@ const struct cli_command cli_cmd_pack = {
 		"  -o, --output=FILE      write to FILE; '-' (the default) is standard output,\n"
 		"                         which must not be a terminal\n"
 		CLI_CONTEXT_OPTS_HELP
+		CLI_DEDUP_OPT_HELP
 		"\n"
 		"Environment:\n"
 		"  DOCKER_BUILDKIT=0      the classic builder: only PATH/.dockerignore counts,\n"

@@ -61,6 +61,9 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 	case OPT_JSON:
 		o->json = true;
 		return 1;
+	case OPT_DEDUP:
+		o->dedup = true;
+		return 1;
 	case OPT_HELP:
 		fputs(cmd->help, stdout);
 		return -1;

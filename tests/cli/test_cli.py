@@ -233,6 +233,34 @@ def stdout_must_not_be_a_terminal():
         shutil.rmtree(d)
 
 
+@test
+def dedup_sends_copies_as_links():
+    same = "identical bytes\n" * 64
+    d = tree({"Dockerfile": "FROM scratch\n", "a/f": same, "b/f": same, "c": same, "d": "x" * len(same)})
+    try:
+        out_tar = d + ".tar"
+        # off by default: every copy carries its bytes
+        rc, _, err = run(["pack", "-o", out_tar, d])
+        expect(rc == 0 and "dedup" not in err, err)
+        with tarfile.open(out_tar) as t:
+            expect(not any(m.islnk() for m in t.getmembers()), "links without --dedup")
+        rc, _, err = run(["pack", "--dedup", "-o", out_tar, d])
+        expect(rc == 0 and "--dedup: 2 identical files (2.048kB) sent as hard links" in err, err)
+        with tarfile.open(out_tar) as t:
+            links = {m.name: m.linkname for m in t.getmembers() if m.islnk()}
+            expect(links == {"b/f": "a/f", "c": "a/f"}, links)
+            expect(t.getmember("d").isfile() and t.getmember("d").size == len(same), "d")
+        os.unlink(out_tar)
+        for cmd in ("pack", "build"):
+            rc, out, _ = run([cmd, "--help"])
+            expect(rc == 0 and "--dedup" in out, out)
+        # ls lists the context as it is; --dedup is not one of its options
+        rc, _, err = run(["ls", "--dedup", d])
+        expect(rc == 2, err)
+    finally:
+        shutil.rmtree(d)
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()
