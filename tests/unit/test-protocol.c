@@ -1,0 +1,288 @@
+/* The daemon's framing: round trips cut at every byte, every kind of bad
+ * message, and the blocking client helpers' timeouts and short reads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctxd/protocol.h"
+#include "testutil.h"
+
+static int collect(void *ud, json_t *msg, struct ctxd_error *err)
+{
+	struct ctxd_buf *b = ud;
+	char *s = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+
+	(void)err;
+	ctxd_buf_puts(b, s);
+	ctxd_buf_putc(b, '\n');
+	free(s);
+	return 0;
+}
+
+static void frame(struct ctxd_buf *b, const char *body)
+{
+	size_t n = strlen(body);
+	char head[4] = {(char)(n >> 24), (char)(n >> 16), (char)(n >> 8), (char)n};
+
+	ctxd_buf_append(b, head, 4);
+	ctxd_buf_append(b, body, n);
+}
+
+/* Decodes wire in one feed; returns the collected lines (caller frees). */
+static char *decode(const char *wire, size_t len, size_t max, int *rc, struct ctxd_error *err)
+{
+	struct ctxd_protocol_decoder *d = ctxd_protocol_decoder_create(max);
+	struct ctxd_buf out = {0};
+
+	*rc = ctxd_protocol_decoder_feed(d, wire, len, collect, &out, err);
+	if (*rc == 0)
+		*rc = ctxd_protocol_decoder_finish(d, err);
+	ctxd_protocol_decoder_destroy(d);
+	ctxd_buf_putc(&out, '\0');
+	return ctxd_buf_take(&out);
+}
+
+static void round_trip_every_cut(void **state)
+{
+	struct ctxd_buf wire = {0};
+	struct ctxd_error err;
+	json_t *a = ctxd_protocol_message("status"), *b = ctxd_protocol_message("entries");
+	const char *want = "{\"type\":\"status\",\"v\":1}\n{\"n\":[1,2,\"\xc3\xa9\"],\"type\":\"entries\",\"v\":1}\n";
+
+	(void)state;
+	json_object_set_new(b, "n", json_pack("[iis]", 1, 2, "\xc3\xa9"));
+	assert_int_equal(ctxd_protocol_encode(a, 0, &wire, &err), 0);
+	assert_int_equal(ctxd_protocol_encode(b, 0, &wire, &err), 0);
+	for (size_t cut1 = 0; cut1 <= wire.len; cut1++)
+		for (size_t cut2 = cut1; cut2 <= wire.len; cut2 += 3) {
+			struct ctxd_protocol_decoder *d = ctxd_protocol_decoder_create(0);
+			struct ctxd_buf out = {0};
+
+			assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data, cut1, collect, &out, &err), 0);
+			assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data + cut1, cut2 - cut1, collect,
+								    &out, &err), 0);
+			assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data + cut2, wire.len - cut2,
+								    collect, &out, &err), 0);
+			assert_int_equal(ctxd_protocol_decoder_finish(d, &err), 0);
+			assert_string_equal(out.data, want);
+			ctxd_buf_free(&out);
+			ctxd_protocol_decoder_destroy(d);
+		}
+	json_decref(a);
+	json_decref(b);
+	ctxd_buf_free(&wire);
+}
+
+struct bad {
+	const char *body;
+	const char *msg;
+};
+
+static void bad_messages(void **state)
+{
+	static const struct bad cases[] = {
+		{"{\"v\":1,\"type\":", "protocol: invalid JSON at byte"},
+		{"[1]", "protocol: a message must be a JSON object"},
+		{"{\"type\":\"x\"}", "protocol: the message has no integer \"v\" (protocol version)"},
+		{"{\"v\":\"1\",\"type\":\"x\"}", "protocol: the message has no integer \"v\""},
+		{"{\"v\":2,\"type\":\"x\"}", "protocol: version 2 is not the supported version 1"},
+		{"{\"v\":1}", "protocol: the message has no string \"type\""},
+		{"{\"v\":1,\"type\":3}", "protocol: the message has no string \"type\""},
+		{"{\"v\":1,\"v\":1,\"type\":\"x\"}", "protocol: invalid JSON"},
+		{"{\"v\":1,\"type\":\"x\"} {}", "protocol: invalid JSON"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ctxd_buf wire = {0};
+		struct ctxd_error err = {{0}};
+		int rc;
+		char *out;
+
+		frame(&wire, "{\"v\":1,\"type\":\"ok\"}");
+		frame(&wire, cases[i].body);
+		frame(&wire, "{\"v\":1,\"type\":\"after\"}");
+		out = decode(wire.data, wire.len, 0, &rc, &err);
+		assert_int_equal(rc, -1);
+		/* what came before the bad message was delivered, nothing after */
+		assert_string_equal(out, "{\"type\":\"ok\",\"v\":1}\n");
+		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+			fail_msg("case %zu: got '%s', want '%s...'", i, err.msg, cases[i].msg);
+		free(out);
+		ctxd_buf_free(&wire);
+	}
+}
+
+static void bad_lengths(void **state)
+{
+	struct ctxd_error err;
+	struct ctxd_protocol_decoder *d;
+	struct ctxd_buf out = {0};
+	int rc;
+	char *got;
+
+	(void)state;
+	got = decode("\0\0\0\0", 4, 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err.msg, "protocol: empty message (length 0)");
+	free(got);
+	got = decode("\0\0\0\x21", 4, 32, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err.msg, "protocol: message length 33 is over the 32-byte limit");
+	free(got);
+	got = decode("\xff\xff\xff\xff", 4, 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err.msg, "protocol: message length 4294967295 is over the 4194304-byte limit");
+	free(got);
+
+	/* a dead decoder repeats its error and takes nothing more */
+	d = ctxd_protocol_decoder_create(0);
+	assert_int_equal(ctxd_protocol_decoder_feed(d, "\0\0\0\0", 4, collect, &out, &err), -1);
+	strcpy(err.msg, "changed");
+	assert_int_equal(ctxd_protocol_decoder_feed(d, "\0\0\0\2{}", 6, collect, &out, &err), -1);
+	assert_string_equal(err.msg, "protocol: empty message (length 0)");
+	assert_int_equal(ctxd_protocol_decoder_finish(d, &err), -1);
+	assert_string_equal(err.msg, "protocol: empty message (length 0)");
+	assert_null(out.data);
+	ctxd_protocol_decoder_destroy(d);
+}
+
+static void short_messages(void **state)
+{
+	struct ctxd_error err;
+	int rc;
+	char *got;
+
+	(void)state;
+	got = decode("\0\0", 2, 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err.msg, "protocol: connection closed inside a message's length (2 of 4 bytes)");
+	free(got);
+	got = decode("\0\0\0\x10{\"v\":1", 11, 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err.msg, "protocol: connection closed inside a message (7 of 16 bytes)");
+	free(got);
+	got = decode("", 0, 0, &rc, &err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, "");
+	free(got);
+}
+
+static int refuse(void *ud, json_t *msg, struct ctxd_error *err)
+{
+	(void)ud;
+	(void)msg;
+	ctxd_error_set(err, "refused by the handler");
+	return -1;
+}
+
+static void handler_error_stops(void **state)
+{
+	struct ctxd_protocol_decoder *d = ctxd_protocol_decoder_create(0);
+	struct ctxd_buf wire = {0};
+	struct ctxd_error err;
+
+	(void)state;
+	frame(&wire, "{\"v\":1,\"type\":\"a\"}");
+	assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data, wire.len, refuse, NULL, &err), -1);
+	assert_string_equal(err.msg, "refused by the handler");
+	assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data, wire.len, collect, NULL, &err), -1);
+	assert_string_equal(err.msg, "refused by the handler");
+	ctxd_protocol_decoder_destroy(d);
+	ctxd_buf_free(&wire);
+}
+
+static void encode_errors(void **state)
+{
+	struct ctxd_buf wire = {0};
+	struct ctxd_error err;
+	json_t *arr = json_array(), *notype = json_object(), *big = ctxd_protocol_message("x");
+
+	(void)state;
+	assert_int_equal(ctxd_protocol_encode(arr, 0, &wire, &err), -1);
+	assert_string_equal(err.msg, "protocol: a message must be an object with a string \"type\"");
+	assert_int_equal(ctxd_protocol_encode(notype, 0, &wire, &err), -1);
+	json_object_set_new(big, "pad", json_string("0123456789"));
+	assert_int_equal(ctxd_protocol_encode(big, 20, &wire, &err), -1);
+	assert_string_equal(err.msg, "protocol: a message of 37 bytes is over the 20-byte limit");
+	assert_int_equal(wire.len, 0);
+	assert_string_equal(ctxd_protocol_type(big), "x");
+	json_decref(arr);
+	json_decref(notype);
+	json_decref(big);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void blocking_helpers(void **state)
+{
+	int sv[2];
+	struct ctxd_error err;
+	json_t *m = ctxd_protocol_message("hello"), *got;
+	struct timespec t0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(ctxd_protocol_write(sv[0], m, 1000, &err), 0);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), 0);
+	assert_string_equal(ctxd_protocol_type(got), "hello");
+	json_decref(got);
+
+	/* nothing arrives: the read gives up at its deadline */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 150, &err), -1);
+	assert_true(elapsed_ms(&t0) >= 140 && elapsed_ms(&t0) < 2000);
+	assert_string_equal(err.msg, "the daemon did not answer in time (reading)");
+	assert_null(got);
+
+	/* a message cut short, then the peer goes away */
+	assert_int_equal(write(sv[0], "\0\0\0\x20{\"v\"", 8), 8);
+	close(sv[0]);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_string_equal(err.msg, "protocol: message cut short after 4 of 32 bytes: the daemon closed the connection");
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_string_equal(err.msg, "the daemon closed the connection");
+	/* writing to a closed peer fails without SIGPIPE */
+	assert_int_equal(ctxd_protocol_write(sv[1], m, 1000, &err), -1);
+	assert_non_null(strstr(err.msg, "sending to the daemon: "));
+	close(sv[1]);
+
+	/* a bad message read by the blocking reader gets the decoder's words */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[0], "\0\0\0\x02[]", 6), 6);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_string_equal(err.msg, "protocol: a message must be a JSON object");
+	assert_int_equal(write(sv[0], "\x7f\0\0\0", 4), 4);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_string_equal(err.msg, "protocol: message length 2130706432 is over the 4194304-byte limit");
+	assert_int_equal(write(sv[0], "\0\0", 2), 2);
+	close(sv[0]);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_string_equal(err.msg, "protocol: message cut short after 2 of 4 length bytes: the daemon closed the connection");
+	close(sv[1]);
+	json_decref(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip_every_cut),
+		cmocka_unit_test(bad_messages),
+		cmocka_unit_test(bad_lengths),
+		cmocka_unit_test(short_messages),
+		cmocka_unit_test(handler_error_stops),
+		cmocka_unit_test(encode_errors),
+		cmocka_unit_test(blocking_helpers),
+	};
+
+	return TU_RUN("protocol", tests);
+}
