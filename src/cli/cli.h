@@ -23,9 +23,11 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_cmd_build;
+extern const struct cli_command cli_cmd_daemon;
 extern const struct cli_command cli_cmd_ls;
 extern const struct cli_command cli_cmd_pack;
 extern const struct cli_command cli_cmd_help;
+extern const struct cli_command cli_cmd_status;
 extern const struct cli_command cli_cmd_version;
 
 /* The table, NULL-terminated, in the order `ctxd help` lists them. */

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Tests of `ctxd daemon`, `ctxd status` and the daemon's socket: one daemon
+per socket, stale sockets, the private directory, socket activation, clean
+shutdown, and bad clients costing only their own connection.
+
+    test_daemon.py --ctxd build/ctxd
+Ends with "daemon: N passed, N failed"; exit 1 when any failed.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+CTXD = None
+RESULTS = []
+
+
+def test(fn):
+    RESULTS.append(fn)
+    return fn
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def sockdir():
+    d = tempfile.mkdtemp(prefix="ctxd-dmn-")
+    os.chmod(d, 0o700)
+    return d
+
+
+def env_for(sock, extra=None):
+    e = dict(os.environ)
+    e["CTXD_SOCKET"] = sock
+    e.pop("DOCKER_BUILDKIT", None)
+    if extra:
+        e.update(extra)
+    return e
+
+
+def run(sock, args, timeout=60):
+    p = subprocess.run([CTXD] + args, env=env_for(sock), capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+class Daemon:
+    """A foreground daemon on a private socket, stopped by pid."""
+
+    def __init__(self, sock=None, args=(), **popen):
+        self.dir = None
+        if sock is None:
+            self.dir = sockdir()
+            sock = os.path.join(self.dir, "ctxd.sock")
+        self.sock = sock
+        self.proc = subprocess.Popen([CTXD, "daemon", "--foreground"] + list(args),
+                                     env=env_for(sock), stderr=subprocess.PIPE, **popen)
+        self.wait_ready()
+
+    def wait_ready(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("daemon exited: " + self.proc.stderr.read().decode())
+            if run(self.sock, ["status"])[0] == 0:
+                return
+            time.sleep(0.02)
+        raise AssertionError("daemon did not come up")
+
+    def status(self):
+        rc, out, err = run(self.sock, ["status", "--json"])
+        expect(rc == 0, f"status failed: {rc} {err}")
+        return json.loads(out)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("daemon did not stop on " + str(sig))
+        self.log = self.proc.stderr.read().decode()
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return rc
+
+
+def raw_connect(sock):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sock)
+    return s
+
+
+def frame(body):
+    return struct.pack(">I", len(body)) + body
+
+
+def send_msg(s, obj):
+    body = json.dumps(obj).encode()
+    s.sendall(struct.pack(">I", len(body)) + body)
+
+
+def recv_msg(s):
+    head = b""
+    while len(head) < 4:
+        chunk = s.recv(4 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    (n,) = struct.unpack(">I", head)
+    body = b""
+    while len(body) < n:
+        chunk = s.recv(n - len(body))
+        if not chunk:
+            raise AssertionError("reply cut short")
+        body += chunk
+    return json.loads(body)
+
+
+@test
+def status_without_daemon_exits_3():
+    d = sockdir()
+    try:
+        rc, out, err = run(os.path.join(d, "ctxd.sock"), ["status"])
+        expect(rc == 3, f"rc {rc}")
+        expect("no ctxd daemon is running" in err, err)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def socket_is_private_and_removed_on_sigterm():
+    dm = Daemon()
+    try:
+        st = os.lstat(dm.sock)
+        expect(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode))
+        s = dm.status()
+        expect(s["pid"] == dm.proc.pid and s["socket"] == dm.sock and s["projects"] == [], s)
+    finally:
+        rc = dm.stop()
+    expect(rc == 0, f"rc {rc}")
+    expect(not os.path.exists(dm.sock), "socket left behind")
+
+
+@test
+def sigint_stops_cleanly():
+    dm = Daemon()
+    sock = dm.sock
+    rc = dm.stop(signal.SIGINT)
+    expect(rc == 0 and not os.path.exists(sock), f"rc {rc}")
+    expect("SIGINT received" in dm.log, dm.log)
+
+
+@test
+def second_daemon_refuses():
+    dm = Daemon()
+    try:
+        rc, out, err = run(dm.sock, ["daemon", "--foreground"], timeout=10)
+        expect(rc == 1, f"rc {rc}")
+        expect(f"another ctxd daemon (pid {dm.proc.pid}) is already serving {dm.sock}" in err, err)
+        dm.status()  # the first one is unharmed
+    finally:
+        dm.stop()
+
+
+@test
+def stale_socket_is_replaced():
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(sock)
+    s.close()  # a socket file nobody listens on, as a crash leaves it
+    dm = Daemon(sock)
+    try:
+        dm.status()
+    finally:
+        dm.stop()
+        shutil.rmtree(d)
+    expect("replaced the stale socket" in dm.log, dm.log)
+
+
+@test
+def killed_daemon_leaves_a_replaceable_socket():
+    dm = Daemon()
+    dm.proc.kill()
+    dm.proc.wait()
+    expect(os.path.exists(dm.sock), "SIGKILL cannot remove the socket")
+    rc, _, err = run(dm.sock, ["status"])
+    expect(rc == 3, f"status after a crash: {rc} {err}")
+    again = Daemon(dm.sock)
+    again.status()
+    again.stop()
+    shutil.rmtree(dm.dir)
+
+
+@test
+def not_a_socket_is_not_replaced():
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    open(sock, "w").write("mine")
+    try:
+        rc, _, err = run(sock, ["daemon", "--foreground"], timeout=10)
+        expect(rc == 1 and "exists and is not a socket; not replacing it" in err, f"{rc} {err}")
+        expect(open(sock).read() == "mine", "file changed")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def open_socket_directory_is_refused():
+    d = sockdir()
+    os.chmod(d, 0o755)
+    try:
+        rc, _, err = run(os.path.join(d, "ctxd.sock"), ["daemon", "--foreground"], timeout=10)
+        expect(rc == 1, f"rc {rc}")
+        expect(f"{d}: the socket directory has mode 0755; it must be 0700" in err, err)
+        link = d + "-link"
+        os.symlink(d, link)
+        rc, _, err = run(os.path.join(link, "ctxd.sock"), ["daemon", "--foreground"], timeout=10)
+        expect(rc == 1 and "is not a directory (a symlink)" in err, f"{rc} {err}")
+        os.unlink(link)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def missing_socket_directory_is_created_0700():
+    d = sockdir()
+    sock = os.path.join(d, "sub", "ctxd.sock")
+    dm = Daemon(sock)
+    try:
+        expect(stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o700, "mode")
+    finally:
+        dm.stop()
+        shutil.rmtree(d)
+
+
+@test
+def default_socket_path_follows_xdg_runtime_dir():
+    d = sockdir()
+    e = dict(os.environ)
+    e.pop("CTXD_SOCKET", None)
+    e["XDG_RUNTIME_DIR"] = d
+    p = subprocess.Popen([CTXD, "daemon", "--foreground"], env=e, stderr=subprocess.PIPE)
+    try:
+        sock = os.path.join(d, "ctxd", "ctxd.sock")
+        for _ in range(500):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.01)
+        expect(os.path.exists(sock), "no socket under XDG_RUNTIME_DIR")
+        rc = subprocess.run([CTXD, "status"], env=e, capture_output=True).returncode
+        expect(rc == 0, f"status rc {rc}")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+        shutil.rmtree(d)
+
+
+@test
+def socket_activation():
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sock)
+    os.chmod(sock, 0o600)
+    ls.listen(16)
+    fd = ls.fileno()
+
+    def as_fd3():
+        os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+
+    e = env_for(sock, {"LISTEN_FDS": "1"})
+    p = subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$0" daemon', CTXD], env=e,
+                         stderr=subprocess.PIPE, preexec_fn=as_fd3, pass_fds=(fd,))
+    try:
+        ok = False
+        for _ in range(500):
+            if run(sock, ["status"])[0] == 0:
+                ok = True
+                break
+            time.sleep(0.01)
+        expect(ok, "activated daemon does not answer")
+        expect(p.poll() is None, "an activated daemon stays in the foreground")
+        st = json.loads(run(sock, ["status", "--json"])[1])
+        expect(st["pid"] == p.pid and st["socket"] == sock, st)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+    # the service manager owns the socket file: the daemon leaves it
+    expect(os.path.exists(sock), "activated daemon removed the manager's socket")
+    ls.close()
+    shutil.rmtree(d)
+
+
+@test
+def background_daemon_detaches():
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    rc, out, err = run(sock, ["daemon"], timeout=10)
+    try:
+        expect(rc == 0 and "ctxd daemon started (pid " in out, f"{rc} {out} {err}")
+        pid = int(out.split("(pid ")[1].split(")")[0])
+        st = json.loads(run(sock, ["status", "--json"])[1])
+        expect(st["pid"] == pid, st)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(500):
+            if not os.path.exists(sock):
+                break
+            time.sleep(0.01)
+    expect(not os.path.exists(sock), "socket left behind")
+    expect("serving " + sock in open(sock + ".log").read(), "no log")
+    shutil.rmtree(d)
+
+
+@test
+def bad_client_loses_only_its_connection():
+    dm = Daemon()
+    try:
+        cases = [
+            (struct.pack(">I", 0), "protocol: empty message (length 0)"),
+            (struct.pack(">I", 1 << 30), "over the 4194304-byte limit"),
+            (struct.pack(">I", 3) + b"{x}", "protocol: invalid JSON"),
+            (struct.pack(">I", 2) + b"[]", "a message must be a JSON object"),
+            (frame(b'{"type":"stat"}'), 'no integer "v"'),
+            (frame(b'{"v":9,"type":"status"}'), "version 9 is not the supported"),
+            (frame(b'{"v":1,"type":"nope"}'), 'unknown request type "nope"'),
+        ]
+        good = raw_connect(dm.sock)
+        for wire, want in cases:
+            s = raw_connect(dm.sock)
+            s.sendall(wire)
+            reply = recv_msg(s)
+            expect(reply and reply["type"] == "error" and want in reply["message"], f"{wire!r}: {reply}")
+            expect(recv_msg(s) is None, "connection not closed after a bad message")
+            s.close()
+        # a short message, then the client vanishes
+        s = raw_connect(dm.sock)
+        s.sendall(struct.pack(">I", 100) + b'{"v"')
+        s.close()
+        send_msg(good, {"v": 1, "type": "status"})
+        expect(recv_msg(good)["type"] == "status", "the good client was hurt")
+        good.close()
+    finally:
+        dm.stop()
+
+
+@test
+def client_does_not_hang_on_a_silent_daemon():
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sock)
+    ls.listen(4)  # accepts (the kernel does) but never answers
+    try:
+        t = time.time()
+        rc, _, err = run(sock, ["status"], timeout=60)
+        took = time.time() - t
+        expect(rc == 1 and "did not answer in time" in err, f"{rc} {err}")
+        expect(took < 30, f"took {took:.1f}s")
+    finally:
+        ls.close()
+        shutil.rmtree(d)
+
+
+@test
+def usage_errors():
+    d = sockdir()
+    try:
+        sock = os.path.join(d, "s")
+        rc, _, err = run(sock, ["daemon", "--idle-timeout=abc"])
+        expect(rc == 2 and "--idle-timeout wants whole seconds, got 'abc'" in err, f"{rc} {err}")
+        rc, _, err = run(sock, ["daemon", "extra"])
+        expect(rc == 2 and "unexpected argument 'extra'" in err, f"{rc} {err}")
+        rc, _, err = run(sock, ["status", "extra"])
+        expect(rc == 2, f"{rc} {err}")
+        rc, _, err = run("relative.sock", ["daemon", "--foreground"])
+        expect(rc == 1 and "the socket path must be absolute" in err, f"{rc} {err}")
+        rc, _, err = run("/" + "x" * 120 + "/s", ["daemon", "--foreground"])
+        expect(rc == 1, f"{rc} {err}")
+        e = env_for(os.path.join(d, "s"), {"LISTEN_PID": "1", "LISTEN_FDS": "1"})
+        p = subprocess.run(["sh", "-c", 'LISTEN_PID=$$ exec "$0" daemon', CTXD], env=e,
+                           capture_output=True, timeout=10)
+        expect(p.returncode == 1 and b"is not a unix stream socket" in p.stderr, p.stderr)
+    finally:
+        shutil.rmtree(d)
+
+
+def main():
+    global CTXD
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ctxd", required=True)
+    ap.add_argument("-k", default="")
+    a = ap.parse_args()
+    CTXD = os.path.abspath(a.ctxd)
+    passed = failed = 0
+    for fn in RESULTS:
+        if a.k not in fn.__name__:
+            continue
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {fn.__name__}")
+        except Exception as e:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}")
+    print(f"daemon: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
