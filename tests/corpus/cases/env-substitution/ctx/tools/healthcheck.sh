@@ -1,0 +1,2 @@
+#!/bin/sh
+wget -q localhost:8080/health

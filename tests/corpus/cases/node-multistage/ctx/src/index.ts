@@ -1,0 +1,2 @@
+import { route } from './lib/router';
+route('/health');

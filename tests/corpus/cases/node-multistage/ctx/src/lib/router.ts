@@ -1,0 +1,1 @@
+export function route(p: string) { return p; }

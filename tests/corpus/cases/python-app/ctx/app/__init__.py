@@ -1,0 +1,3 @@
+def create_app():
+    from .views import bp
+    return bp
