@@ -757,6 +757,17 @@ int ctxd_gitview_rule(struct ctxd_gitview *gv, const char *path, size_t len, boo
 	return set_matched(gv, path, at, "", 0, out, err) < 0 ? -1 : 1;
 }
 
+void ctxd_git_savings_add(struct ctxd_git_savings *sv, enum ctxd_git_state s, uint64_t size)
+{
+	if (s == CTXD_GIT_IGNORED) {
+		sv->ignored_files++;
+		sv->ignored_bytes += size;
+	} else if (s == CTXD_GIT_UNTRACKED) {
+		sv->untracked_files++;
+		sv->untracked_bytes += size;
+	}
+}
+
 bool ctxd_git_filter_drops(enum ctxd_git_filter f, enum ctxd_git_state s)
 {
 	switch (f) {

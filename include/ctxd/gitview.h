@@ -70,6 +70,16 @@ struct ctxd_git_rule {
 int ctxd_gitview_rule(struct ctxd_gitview *gv, const char *path, size_t len, bool is_dir,
 		      struct ctxd_git_rule *out, struct ctxd_error *err);
 
+/* What a git filter drops, or would drop: regular files and their bytes.
+ * --git-filter=ignored saves the ignored part, untracked both. */
+struct ctxd_git_savings {
+	uint64_t ignored_files, ignored_bytes;
+	uint64_t untracked_files, untracked_bytes; /* untracked and not ignored */
+};
+
+/* Counts a sent regular file of `size` bytes in state s. */
+void ctxd_git_savings_add(struct ctxd_git_savings *sv, enum ctxd_git_state s, uint64_t size);
+
 /* Whether the filter drops a path in state s. */
 bool ctxd_git_filter_drops(enum ctxd_git_filter f, enum ctxd_git_state s);
 

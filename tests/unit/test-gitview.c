@@ -590,6 +590,19 @@ static void test_filter_names(void **state)
 	assert_false(ctxd_git_filter_drops(CTXD_GIT_FILTER_UNTRACKED, CTXD_GIT_TRACKED));
 	assert_false(ctxd_git_filter_drops(CTXD_GIT_FILTER_UNTRACKED, CTXD_GIT_NONE));
 	assert_false(ctxd_git_filter_drops(CTXD_GIT_FILTER_OFF, CTXD_GIT_IGNORED));
+	{
+		struct ctxd_git_savings sv = {0};
+
+		ctxd_git_savings_add(&sv, CTXD_GIT_IGNORED, 10);
+		ctxd_git_savings_add(&sv, CTXD_GIT_IGNORED, 5);
+		ctxd_git_savings_add(&sv, CTXD_GIT_UNTRACKED, 7);
+		ctxd_git_savings_add(&sv, CTXD_GIT_TRACKED, 100);
+		ctxd_git_savings_add(&sv, CTXD_GIT_NONE, 100);
+		assert_int_equal(sv.ignored_files, 2);
+		assert_int_equal(sv.ignored_bytes, 15);
+		assert_int_equal(sv.untracked_files, 1);
+		assert_int_equal(sv.untracked_bytes, 7);
+	}
 }
 
 int main(void)
