@@ -161,14 +161,12 @@ static int resolve_dockerfile(struct ctxd_context *ctx, const struct ctxd_contex
 		ctxd_error_set(err, "cannot read Dockerfile %s: %s", ctx->dockerfile_path, strerror(errno));
 		return -1;
 	}
-	if (ctx->dockerfile_outside) {
-		ctx->dockerfile_data = read_all_fd(fd, &ctx->dockerfile_len);
-		if (!ctx->dockerfile_data) {
-			ctxd_error_set(err, "cannot read Dockerfile %s: %s", ctx->dockerfile_path,
-				       errno ? strerror(errno) : "out of memory");
-			close(fd);
-			return -1;
-		}
+	ctx->dockerfile_data = read_all_fd(fd, &ctx->dockerfile_len);
+	if (!ctx->dockerfile_data) {
+		ctxd_error_set(err, "cannot read Dockerfile %s: %s", ctx->dockerfile_path,
+			       errno ? strerror(errno) : "out of memory");
+		close(fd);
+		return -1;
 	}
 	close(fd);
 	return 0;

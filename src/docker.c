@@ -354,6 +354,8 @@ int ctxd_docker_request(struct ctxd_docker *d, const struct ctxd_docker_request 
 		return -1;
 	}
 	rc = perform(d, url, &x);
+	if (r->status)
+		*r->status = x.status;
 	if (cancelled)
 		*cancelled = x.cancelled;
 	free(url);

@@ -1380,8 +1380,8 @@ static int analyse(struct an *an)
 							      s->base_var, an->st[b].display));
 			}
 		} else if (o->has_onbuild && o->has_onbuild(o->ctx, s->base)) {
-			whole(an, s->line, xprintf(an, "the base image %s of stage %s (line %u) has "
-						   "ONBUILD triggers, which may read any path",
+			whole(an, s->line, xprintf(an, "the base image %s of stage %s (line %u) has, "
+						   "or may have, ONBUILD triggers, which may read any path",
 						   s->base, s->display, s->line));
 		}
 	}

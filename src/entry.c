@@ -27,3 +27,29 @@ const char *ctxd_entry_type_name(enum ctxd_entry_type t)
 
 	return names[t];
 }
+
+const char *ctxd_entry_reason_name(enum ctxd_entry_reason r)
+{
+	static const char *const names[] = {
+		[CTXD_REASON_SENT] = "sent",
+		[CTXD_REASON_DOCKERIGNORE] = "dockerignore",
+		[CTXD_REASON_NOT_READ] = "not-read",
+		[CTXD_REASON_GIT_IGNORED] = "git-ignored",
+		[CTXD_REASON_GIT_UNTRACKED] = "git-untracked",
+	};
+
+	return (size_t)r < sizeof names / sizeof *names ? names[r] : "?";
+}
+
+const char *ctxd_entry_reason_text(enum ctxd_entry_reason r)
+{
+	static const char *const texts[] = {
+		[CTXD_REASON_SENT] = "sent",
+		[CTXD_REASON_DOCKERIGNORE] = "excluded by the ignore file",
+		[CTXD_REASON_NOT_READ] = "not read by the Dockerfile",
+		[CTXD_REASON_GIT_IGNORED] = "ignored by git",
+		[CTXD_REASON_GIT_UNTRACKED] = "not tracked by git",
+	};
+
+	return (size_t)r < sizeof texts / sizeof *texts ? texts[r] : "?";
+}

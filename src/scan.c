@@ -28,6 +28,15 @@ struct linkmap {
 	size_t cap, n;
 };
 
+/* A directory sent only as the parent of something selected: held back
+ * until a descendant is sent. */
+struct pending {
+	size_t len;
+	struct stat st;
+	int rule;
+	bool emitted;
+};
+
 struct walker {
 	const struct ctxd_context *ctx;
 	const struct ctxd_scan_options *o;
@@ -41,6 +50,9 @@ struct walker {
 	bool sent_dockerignore;
 	char synth[48]; /* ".dockerfile.<20 hex>" for an outside Dockerfile */
 	struct ctxd_buf ignore_rewrite;
+	struct pending *pending;
+	size_t npending, cappending;
+	bool flushing;
 };
 
 static uint64_t link_hash(uint64_t dev, uint64_t ino)
@@ -157,7 +169,8 @@ static void fill(struct ctxd_entry *e, const struct walker *w, const struct stat
 	e->dirfd = -1;
 }
 
-static int visit_excluded(struct walker *w, const struct stat *st, int rule, bool pruned)
+static int visit_excluded(struct walker *w, const struct stat *st, int rule, bool pruned,
+			  enum ctxd_entry_reason reason)
 {
 	struct ctxd_entry e;
 
@@ -165,10 +178,36 @@ static int visit_excluded(struct walker *w, const struct stat *st, int rule, boo
 		return 0;
 	fill(&e, w, st);
 	e.excluded = true;
-	e.reason = CTXD_REASON_DOCKERIGNORE;
+	e.reason = reason;
 	e.pruned = pruned;
 	e.rule = rule;
 	return w->visit(w->ud, &e, w->err);
+}
+
+static int emit(struct walker *w, int dirfd, const char *name, const struct stat *st, int rule);
+
+/* Sends the held-back parents of the entry about to be sent. */
+static int flush_pending(struct walker *w)
+{
+	int rc = 0;
+
+	w->flushing = true;
+	for (size_t i = 0; i < w->npending && rc == 0; i++) {
+		struct pending *p = &w->pending[i];
+		size_t len = w->path.len;
+		char c = w->path.data[p->len];
+
+		if (p->emitted)
+			continue;
+		p->emitted = true;
+		w->path.data[p->len] = '\0';
+		w->path.len = p->len;
+		rc = emit(w, -1, NULL, &p->st, p->rule);
+		w->path.data[p->len] = c;
+		w->path.len = len;
+	}
+	w->flushing = false;
+	return rc;
 }
 
 /* Emits a sent entry: symlink target, hardlink folding, socket skipping. */
@@ -178,6 +217,9 @@ static int emit(struct walker *w, int dirfd, const char *name, const struct stat
 	char *target = NULL;
 	int rc;
 
+	if (!w->flushing && w->npending && !w->pending[w->npending - 1].emitted &&
+	    flush_pending(w) < 0)
+		return -1;
 	fill(&e, w, st);
 	e.dirfd = dirfd;
 	e.name = name;
@@ -325,12 +367,40 @@ static int list_dir(DIR *d, char ***names_out, size_t *n_out, struct ctxd_buf *a
 	return 0;
 }
 
+static int push_pending(struct walker *w, const struct stat *st, int rule)
+{
+	if (w->npending == w->cappending) {
+		size_t cap = w->cappending ? w->cappending * 2 : 16;
+		struct pending *p = realloc(w->pending, cap * sizeof *p);
+
+		if (!p) {
+			ctxd_error_set(w->err, "out of memory");
+			return -1;
+		}
+		w->pending = p;
+		w->cappending = cap;
+	}
+	w->pending[w->npending++] = (struct pending){.len = w->path.len, .st = *st, .rule = rule};
+	return 0;
+}
+
+/* Pops the directory pushed for the current path; one nothing was sent
+ * from is listed as not read. */
+static int pop_pending(struct walker *w)
+{
+	struct pending p = w->pending[--w->npending];
+
+	return p.emitted ? 0 : visit_excluded(w, &p.st, p.rule, false, CTXD_REASON_NOT_READ);
+}
+
 /*
  * Walks the directory open as fd_in (taken over), whose relative path is in w->path.
  * walk_on: the tar walker looks inside; check_on: the validation pass does.
  * parent: the tar walker's match vector for this directory (NULL at root).
+ * sel: the Dockerfile filter's verdict for this directory (IN without one).
  */
-static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, const uint8_t *parent)
+static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, const uint8_t *parent,
+		    enum ctxd_select_verdict sel)
 {
 	struct ctxd_buf arena = {0};
 	char **names = NULL;
@@ -364,8 +434,8 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 	for (size_t i = 0; i < n; i++) {
 		const char *name = names[i];
 		struct stat st;
-		bool is_dir, child_walk = false, child_check = false, sent = false;
-		int excluded = 0, rule = -1;
+		bool is_dir, child_walk = false, child_check = false, sent = false, do_check, held = false;
+		int excluded = 0, rule = -1, csel = CTXD_SELECT_IN;
 
 		w->path.len = base;
 		if (base)
@@ -376,7 +446,11 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 			goto out;
 		}
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (check_on) {
+			if (sel == CTXD_SELECT_BELOW)
+				csel = ctxd_select_path(w->o->select, w->path.data, w->path.len, false, w->err);
+			if (csel < 0)
+				goto out;
+			if (check_on && sel != CTXD_SELECT_OUT && csel != CTXD_SELECT_OUT) {
 				if (errno == ENOENT)
 					ctxd_error_set(w->err, "file ('%s/%s') not found or excluded by .dockerignore",
 						       w->ctx->root, w->path.data);
@@ -388,9 +462,16 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 			continue;
 		}
 		is_dir = S_ISDIR(st.st_mode);
+		if (sel == CTXD_SELECT_OUT)
+			csel = CTXD_SELECT_OUT;
+		else if (sel == CTXD_SELECT_BELOW &&
+			 (csel = ctxd_select_path(w->o->select, w->path.data, w->path.len, is_dir, w->err)) < 0)
+			goto out;
+		/* what the build cannot read is not validated either */
+		do_check = check_on && csel != CTXD_SELECT_OUT;
 
 		/* the validation pass (ValidateContextDirectory) */
-		if (check_on) {
+		if (do_check) {
 			int vx = ctxd_ignore_match_or_parent(w->ctx->user, w->path.data, w->path.len, w->err);
 
 			if (vx < 0) {
@@ -419,32 +500,45 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 				   ctxd_ignore_may_reach_inside(w->ctx->walk, w->path.data, w->path.len)) {
 				child_walk = true;
 			}
-			if (sent) {
+			if (csel == CTXD_SELECT_OUT && !(w->o->want_excluded && w->o->list_unread))
+				child_walk = false;
+			if (sent && csel == CTXD_SELECT_IN) {
 				if (emit(w, dirfd(d), name, &st, rule) < 0)
 					goto out;
-			} else if (visit_excluded(w, &st, rule, is_dir && !child_walk) < 0) {
+			} else if (sent && csel == CTXD_SELECT_BELOW) {
+				held = true; /* sent once something inside is */
+			} else if (visit_excluded(w, &st, rule, is_dir && !child_walk,
+						  sent ? CTXD_REASON_NOT_READ : CTXD_REASON_DOCKERIGNORE) < 0) {
 				goto out;
 			}
 		}
 
 		/* Docker lists every directory its validation pass reaches, even
 		 * an excluded one, and fails if it cannot. */
-		if (is_dir && (child_walk || child_check || check_on)) {
+		if (is_dir && (child_walk || child_check || do_check)) {
 			int fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (fd < 0) {
-				if (check_on) {
+				if (do_check) {
 					fail_path(w, "can't stat", errno);
 					goto out;
 				}
 				warnf(w, "cannot list %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+				if (held && visit_excluded(w, &st, rule, true, CTXD_REASON_NOT_READ) < 0)
+					goto out;
 				continue;
 			}
 			if (!child_walk && !child_check) {
 				close(fd);
 				continue;
 			}
-			if (walk_dir(w, fd, child_walk, child_check, child_walk ? vec : NULL) < 0)
+			if (held && push_pending(w, &st, rule) < 0) {
+				close(fd);
+				goto out;
+			}
+			if (walk_dir(w, fd, child_walk, child_check, child_walk ? vec : NULL, csel) < 0)
+				goto out;
+			if (held && pop_pending(w) < 0)
 				goto out;
 		}
 	}
@@ -516,10 +610,13 @@ int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options
 		ctxd_error_set(err, "%s: %s", ctx->root, strerror(errno));
 		return -1;
 	}
-	rc = walk_dir(&w, fd, true, true, NULL);
+	rc = walk_dir(&w, fd, true, true, NULL,
+		      opts && opts->select && !ctxd_select_all(opts->select) ? CTXD_SELECT_BELOW
+									     : CTXD_SELECT_IN);
 	if (rc == 0 && ctx->dockerfile_outside)
 		rc = emit_outside(&w);
 	linkmap_free(&w.links);
+	free(w.pending);
 	ctxd_buf_free(&w.path);
 	ctxd_buf_free(&w.ignore_rewrite);
 	return rc;

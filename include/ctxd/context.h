@@ -26,7 +26,7 @@ struct ctxd_context {
 	char *dockerfile_rel;    /* relative to root; "../x" when outside */
 	bool dockerfile_outside; /* outside the context, or from stdin */
 	bool dockerfile_stdin;
-	char *dockerfile_data;   /* its bytes when outside (Docker sends a copy) */
+	char *dockerfile_data;   /* its bytes (sent as a copy when outside) */
 	size_t dockerfile_len;
 	char *dockerfile_copy;   /* when outside: the copy's name in the context,
 				  * ".dockerfile.<20 hex of its XXH3-128>" */

@@ -44,6 +44,8 @@ struct ctxd_docker_request {
 	 * true to cancel (the connection is closed, the daemon stops). */
 	bool (*poll)(void *ud, uint64_t sent);
 	void *poll_ud;
+	/* Where to store the HTTP status (0 when none arrived); may be NULL. */
+	long *status;
 };
 
 /* Runs one request. A non-2xx answer is an error carrying the daemon's

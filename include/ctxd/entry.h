@@ -63,4 +63,10 @@ void ctxd_entry_mode_string(const struct ctxd_entry *e, char out[11]);
  * "block", "socket". */
 const char *ctxd_entry_type_name(enum ctxd_entry_type t);
 
+/* Short reason name for machines: "sent", "dockerignore", "not-read",
+ * "git-ignored", "git-untracked". */
+const char *ctxd_entry_reason_name(enum ctxd_entry_reason r);
+/* The same for people: "not read by the Dockerfile", ... */
+const char *ctxd_entry_reason_text(enum ctxd_entry_reason r);
+
 #endif

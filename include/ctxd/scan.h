@@ -11,6 +11,7 @@
 #include "ctxd/context.h"
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/select.h"
 
 /* Called for every entry in stream order; return 0 to go on, -1 to stop
  * (with err set). The entry and its strings live only during the call. */
@@ -21,6 +22,14 @@ struct ctxd_scan_options {
 	/* Also visit what is not sent (entry.excluded set): excluded paths
 	 * the walk saw, and excluded directories it did not open (pruned). */
 	bool want_excluded;
+	/* The Dockerfile filter: only what it selects is sent (with the
+	 * directories leading to it); NULL sends docker's whole context. */
+	const struct ctxd_select *select;
+	/* With want_excluded: also list what is inside the directories the
+	 * select rules out (stat only, never reading a file), so totals can
+	 * say what docker would send. Off: those directories are never
+	 * opened. Problems inside them are warnings, not errors. */
+	bool list_unread;
 	/* Non-fatal problems Docker only logs (a socket it cannot send, a
 	 * directory it cannot list); NULL to drop them. */
 	void (*warn)(void *ud, const char *msg);

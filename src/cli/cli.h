@@ -6,7 +6,10 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "ctxd/build.h"
 #include "ctxd/context.h"
+#include "ctxd/docker.h"
+#include "ctxd/select.h"
 
 /* Exit codes shared by every command. */
 enum {
@@ -49,6 +52,13 @@ struct cli_context_opts {
 	bool exact;
 	bool json;
 	bool dedup;
+	int prune;             /* 0 unset, 1 the Dockerfile filter, 2 off */
+	const char *target;    /* --target */
+	const char *platform;  /* --platform */
+	struct ctxd_build_arg *args; /* --build-arg, values resolved */
+	size_t nargs;
+	char **arg_kv;         /* the same as "NAME=VALUE", for the analysis */
+	size_t narg_kv;
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -57,6 +67,10 @@ enum {
 	OPT_JSON,
 	OPT_HELP,
 	OPT_DEDUP,
+	OPT_PRUNE,
+	OPT_TARGET,
+	OPT_BUILD_ARG,
+	OPT_PLATFORM,
 	OPT_FIRST_COMMAND = 0x200,
 };
 
@@ -64,12 +78,24 @@ enum {
 	{"file", required_argument, NULL, 'f'}, \
 	{"exact", no_argument, NULL, OPT_EXACT}, \
 	{"json", no_argument, NULL, OPT_JSON}, \
-	{"help", no_argument, NULL, OPT_HELP}
+	{"help", no_argument, NULL, OPT_HELP}, \
+	{"prune", required_argument, NULL, OPT_PRUNE}, \
+	{"target", required_argument, NULL, OPT_TARGET}, \
+	{"build-arg", required_argument, NULL, OPT_BUILD_ARG}, \
+	{"platform", required_argument, NULL, OPT_PLATFORM}
 
 #define CLI_CONTEXT_OPTS_HELP \
 	"  -f, --file=DOCKERFILE  the Dockerfile (relative to the current directory,\n" \
 	"                         as with docker build; default PATH/Dockerfile)\n" \
 	"      --exact            exactly the context docker build sends\n" \
+	"      --prune=dockerfile|off\n" \
+	"                         dockerfile (the default): send only what the\n" \
+	"                         Dockerfile's stages for --target can read; off:\n" \
+	"                         everything .dockerignore lets through\n" \
+	"      --target=STAGE     the stage to build (default: the last)\n" \
+	"      --build-arg=NAME[=VALUE]\n" \
+	"                         a build argument (NAME alone: from the environment)\n" \
+	"      --platform=OS/ARCH the target platform (for TARGETPLATFORM & co.)\n" \
 	"      --json             machine-readable output\n" \
 	"      --help             show this help\n"
 
@@ -88,6 +114,16 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
  * single PATH operand; returns CLI_OK or CLI_USAGE after a message. */
 int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o,
 		       int argc, char **argv);
+
+/* Opens the context, and the Dockerfile filter unless --exact or
+ * --prune=off asked for docker's context (*sel NULL then). d, when not
+ * NULL, answers whether base images carry ONBUILD triggers. On failure
+ * prints the error and returns CLI_FAIL. */
+int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
+		     struct ctxd_select **sel);
+
+/* Frees what the shared options allocated. */
+void cli_context_opts_free(struct cli_context_opts *o);
 
 /* Prints a library warning. */
 void cli_warn_cb(void *ud, const char *msg);

@@ -18,11 +18,11 @@
 #include "ctxd/outfile.h"
 #include "ctxd/progress.h"
 #include "ctxd/scan.h"
+#include "ctxd/summary.h"
 #include "ctxd/units.h"
 
 enum {
-	OPT_BUILD_ARG = OPT_FIRST_COMMAND,
-	OPT_TARGET, OPT_PLATFORM, OPT_LABEL, OPT_NO_CACHE, OPT_PULL, OPT_NETWORK,
+	OPT_LABEL = OPT_FIRST_COMMAND, OPT_NO_CACHE, OPT_PULL, OPT_NETWORK,
 	OPT_IIDFILE, OPT_PROGRESS, OPT_BUILDER_VERSION, OPT_COMPRESS, OPT_CACHE_FROM,
 	OPT_ADD_HOST, OPT_RM, OPT_FORCE_RM, OPT_CONTEXT, OPT_TLS, OPT_TLSVERIFY,
 	OPT_TLSCACERT, OPT_TLSCERT, OPT_TLSKEY,
@@ -116,9 +116,6 @@ static int run(int argc, char **argv)
 		CLI_CONTEXT_LONGOPTS,
 		CLI_DEDUP_LONGOPT,
 		{"tag", required_argument, NULL, 't'},
-		{"build-arg", required_argument, NULL, OPT_BUILD_ARG},
-		{"target", required_argument, NULL, OPT_TARGET},
-		{"platform", required_argument, NULL, OPT_PLATFORM},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 		{"pull", no_argument, NULL, OPT_PULL},
@@ -146,12 +143,13 @@ static int run(int argc, char **argv)
 	struct ctxd_endpoint_options eo = {0};
 	struct ctxd_scan_options so = {.warn = cli_warn_cb};
 	struct strs tags = {0}, labels = {0}, cache_from = {0}, hosts = {0};
-	struct ctxd_build_arg *args = NULL;
-	size_t nargs = 0;
 	const char *iidfile = NULL, *progress_mode = "auto", *bk = getenv("DOCKER_BUILDKIT");
 	int builder_version = 0, c, rc = CLI_FAIL;
 	bool compress_auto = true, cancelled = false;
 	struct ctxd_context *ctx = NULL;
+	struct ctxd_select *sel = NULL;
+	struct ctxd_summary sum = {0};
+	struct ctxd_buf line = {0};
 	struct ctxd_manifest *m = NULL;
 	struct ctxd_endpoint ep = {0};
 	struct ctxd_docker *d = NULL;
@@ -159,37 +157,19 @@ static int run(int argc, char **argv)
 	enum ctxd_progress_mode pm;
 	char *regcfg = NULL;
 	struct ctxd_error err;
-	char size[16];
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:t:qH:", longopts, NULL)) != -1) {
 		int s = cli_context_opt(&cli_cmd_build, &co, c, optarg);
 
-		if (s < 0)
-			return CLI_OK;
+		if (s < 0) {
+			rc = s == -1 ? CLI_OK : CLI_USAGE;
+			goto out;
+		}
 		if (s > 0)
 			continue;
 		switch (c) {
 		case 't': push(&tags, optarg); break;
-		case OPT_BUILD_ARG: {
-			struct ctxd_build_arg *a = realloc(args, (nargs + 1) * sizeof *a);
-			char *eq = strchr(optarg, '=');
-
-			if (!a)
-				return CLI_FAIL;
-			args = a;
-			if (eq) {
-				*eq = '\0';
-				a[nargs].value = eq + 1;
-			} else {
-				/* docker takes the value from the environment, or sends null */
-				a[nargs].value = getenv(optarg);
-			}
-			a[nargs++].name = optarg;
-			break;
-		}
-		case OPT_TARGET: bo.target = optarg; break;
-		case OPT_PLATFORM: bo.platform = optarg; break;
 		case OPT_LABEL: push(&labels, optarg); break;
 		case OPT_NO_CACHE: bo.nocache = true; break;
 		case OPT_PULL: bo.pull = true; break;
@@ -199,12 +179,18 @@ static int run(int argc, char **argv)
 		case OPT_PROGRESS: progress_mode = optarg; break;
 		case OPT_BUILDER_VERSION:
 			if (strcmp(optarg, "1") && strcmp(optarg, "2"))
-				return cli_usage_error(&cli_cmd_build, "build: --builder-version takes 1 (classic) or 2 (BuildKit), not '%s'", optarg);
+				{
+			rc = cli_usage_error(&cli_cmd_build, "build: --builder-version takes 1 (classic) or 2 (BuildKit), not '%s'", optarg);
+			goto out;
+		}
 			builder_version = atoi(optarg);
 			break;
 		case OPT_COMPRESS:
 			if (parse_compress(optarg, &bo.compress, &compress_auto) < 0)
-				return cli_usage_error(&cli_cmd_build, "build: --compress takes auto, none, gzip or xz, not '%s'", optarg);
+				{
+			rc = cli_usage_error(&cli_cmd_build, "build: --compress takes auto, none, gzip or xz, not '%s'", optarg);
+			goto out;
+		}
 			break;
 		case OPT_CACHE_FROM: push(&cache_from, optarg); break;
 		case OPT_ADD_HOST: push(&hosts, optarg); break;
@@ -220,7 +206,10 @@ static int run(int argc, char **argv)
 		case OPT_TLSCERT: eo.tlscert = optarg; break;
 		case OPT_TLSKEY: eo.tlskey = optarg; break;
 		default:
-			return cli_usage_error(&cli_cmd_build, "build: unknown or incomplete flag (%s)", argv[optind - 1]);
+			{
+			rc = cli_usage_error(&cli_cmd_build, "build: unknown or incomplete flag (%s)", argv[optind - 1]);
+			goto out;
+		}
 		}
 	}
 	if (strcmp(progress_mode, "auto") == 0)
@@ -232,16 +221,25 @@ static int run(int argc, char **argv)
 	else if (strcmp(progress_mode, "quiet") == 0)
 		pm = CTXD_PROGRESS_QUIET;
 	else
-		return cli_usage_error(&cli_cmd_build, "build: --progress takes auto, plain, tty or quiet, not '%s'", progress_mode);
+		{
+			rc = cli_usage_error(&cli_cmd_build, "build: --progress takes auto, plain, tty or quiet, not '%s'", progress_mode);
+			goto out;
+		}
 	if (bo.quiet)
 		pm = CTXD_PROGRESS_QUIET;
 	if ((rc = cli_context_finish(&cli_cmd_build, &co, argc, argv)) != CLI_OK)
-		return rc;
+		goto out;
 	rc = CLI_FAIL;
 	if (co.json)
-		return cli_usage_error(&cli_cmd_build, "build: --json is not a build option");
+		{
+			rc = cli_usage_error(&cli_cmd_build, "build: --json is not a build option");
+			goto out;
+		}
 	if (pm == CTXD_PROGRESS_TTY && !isatty(STDERR_FILENO))
-		return cli_usage_error(&cli_cmd_build, "build: --progress=tty needs a terminal on stderr");
+		{
+			rc = cli_usage_error(&cli_cmd_build, "build: --progress=tty needs a terminal on stderr");
+			goto out;
+		}
 	if (!builder_version && bk && *bk)
 		builder_version = (strcmp(bk, "0") == 0 || strcasecmp(bk, "false") == 0) ? 1 : 2;
 	bo.tags = tags.v;
@@ -252,8 +250,10 @@ static int run(int argc, char **argv)
 	bo.ncache_from = cache_from.n;
 	bo.extra_hosts = hosts.v;
 	bo.nextra_hosts = hosts.n;
-	bo.args = args;
-	bo.nargs = nargs;
+	bo.args = co.args;
+	bo.nargs = co.nargs;
+	bo.target = co.target;
+	bo.platform = co.platform;
 	if (iidfile && unlink(iidfile) < 0 && errno != ENOENT) {
 		cli_error("%s: %s", iidfile, strerror(errno));
 		goto out;
@@ -267,8 +267,19 @@ static int run(int argc, char **argv)
 	if (compress_auto)
 		bo.compress = ctxd_docker_is_local(d) ? CTXD_COMPRESS_NONE : CTXD_COMPRESS_GZIP;
 
-	if (ctxd_context_open(&co.ctx, &ctx, &err) < 0 || !(m = ctxd_manifest_create()) ||
-	    ctxd_scan_run(ctx, &so, ctxd_manifest_visit, m, &err) < 0)
+	if (cli_context_open(&co, d, &ctx, &sel) != CLI_OK)
+		goto out;
+	so.select = sel;
+	/* the summary line counts what docker would send; -q skips listing */
+	so.want_excluded = true;
+	so.list_unread = !bo.quiet;
+	sum.next = ctxd_manifest_visit;
+	if (!(m = ctxd_manifest_create())) {
+		ctxd_error_set(&err, "out of memory");
+		goto fail;
+	}
+	sum.next_ud = m;
+	if (ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
 	if (co.dedup && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 		goto fail;
@@ -277,13 +288,14 @@ static int run(int argc, char **argv)
 	if (!regcfg)
 		goto fail;
 	bo.registry_config = regcfg;
-	if (!bo.quiet)
-		fprintf(stderr, "ctxd: sending %llu files, %s to %s (%s)\n",
-			(unsigned long long)ctxd_manifest_totals(m)->files,
-			ctxd_units_human(ctxd_manifest_totals(m)->bytes, size), ctxd_docker_describe(d),
-			bo.version == 2 ? "BuildKit" : "classic builder");
+	if (!bo.quiet) {
+		ctxd_summary_format(&sum, &line);
+		fprintf(stderr, "ctxd: sending %s to %s (%s)\n", line.oom ? "the context" : line.data,
+			ctxd_docker_describe(d), bo.version == 2 ? "BuildKit" : "classic builder");
+	}
 	if (!bo.quiet && co.dedup) {
 		struct ctxd_dedup_savings sv;
+		char size[16];
 
 		ctxd_dedup_savings(m, &sv);
 		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
@@ -341,14 +353,16 @@ out:
 	ctxd_progress_destroy(r.progress);
 	ctxd_jsonstream_destroy(r.js);
 	ctxd_manifest_destroy(m);
+	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);
 	ctxd_docker_destroy(d);
+	ctxd_buf_free(&line);
+	cli_context_opts_free(&co);
 	ctxd_endpoint_clear(&ep);
 	free(tags.v);
 	free(labels.v);
 	free(cache_from.v);
 	free(hosts.v);
-	free(args);
 	free(regcfg);
 	return rc;
 }
@@ -364,10 +378,6 @@ const struct cli_command cli_cmd_build = {
 		"\n"
 		"docker build options:\n"
 		"  -t, --tag=NAME[:TAG]   name the image (repeatable)\n"
-		"      --build-arg=NAME[=VALUE]  a build argument; NAME alone takes the value\n"
-		"                         from the environment (repeatable)\n"
-		"      --target=STAGE     build up to this stage\n"
-		"      --platform=OS/ARCH the target platform\n"
 		"      --label=KEY=VALUE  set image metadata (repeatable)\n"
 		"      --no-cache         do not use the build cache\n"
 		"      --pull             always try to pull newer base images\n"

@@ -7,11 +7,13 @@
 
 #include "cli.h"
 #include "ctxd/scan.h"
+#include "ctxd/summary.h"
 
 enum { OPT_LONG = OPT_FIRST_COMMAND, OPT_EXCLUDED };
 
 struct ls {
 	const struct ctxd_context *ctx;
+	const struct ctxd_select *sel;
 	bool long_fmt, excluded, json, first;
 	uint64_t entries, files, bytes;
 };
@@ -20,6 +22,10 @@ static void print_rule(const struct ls *ls, const struct ctxd_entry *e)
 {
 	struct ctxd_ignore_rule r;
 
+	if (e->reason != CTXD_REASON_DOCKERIGNORE) {
+		fputs(ctxd_entry_reason_text(e->reason), stdout);
+		return;
+	}
 	if (e->rule < 0) {
 		fputs("-", stdout);
 		return;
@@ -45,6 +51,7 @@ static json_t *entry_json(const struct ls *ls, const struct ctxd_entry *e)
 	if (e->link)
 		json_object_set_new(o, "link", json_stringn(e->link, e->link_len));
 	if (e->excluded) {
+		json_object_set_new(o, "reason", json_string(ctxd_entry_reason_name(e->reason)));
 		json_object_set_new(o, "pruned", json_boolean(e->pruned));
 		if (e->rule >= 0) {
 			struct ctxd_ignore_rule r;
@@ -98,7 +105,7 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 		else if (e->type == CTXD_ENTRY_HARDLINK)
 			printf(" link to %s", e->link);
 		if (ls->excluded) {
-			fputs(e->pruned ? "  (not read) " : "  ", stdout);
+			fputs(e->pruned ? "  (not opened) " : "  ", stdout);
 			print_rule(ls, e);
 		}
 		putchar('\n');
@@ -108,6 +115,32 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 	fputs(slash, stdout);
 	putchar('\n');
 	return 0;
+}
+
+static json_t *count_json(const struct ctxd_summary_count *c)
+{
+	return json_pack("{sIsI}", "files", (json_int_t)c->files, "bytes", (json_int_t)c->bytes);
+}
+
+static void json_tail(const struct ls *ls, const struct ctxd_summary *sum)
+{
+	json_t *o = json_object(), *by = json_object();
+	char *s;
+
+	json_object_set_new(o, "entries", json_integer((json_int_t)ls->entries));
+	json_object_set_new(o, "files", json_integer((json_int_t)ls->files));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)ls->bytes));
+	json_object_set_new(o, "sent", count_json(&sum->sent));
+	json_object_set_new(o, "docker", count_json(&sum->docker));
+	for (int r = CTXD_REASON_DOCKERIGNORE; r <= CTXD_REASON_GIT_UNTRACKED; r++)
+		json_object_set_new(by, ctxd_entry_reason_name(r), count_json(&sum->by_reason[r]));
+	json_object_set_new(o, "excluded", by);
+	if (ls->sel && ctxd_select_all(ls->sel))
+		json_object_set_new(o, "prune_disabled", json_string(ctxd_select_all_reason(ls->sel)));
+	s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	printf("\n  ],\n  \"totals\": %s\n}\n", s ? s : "null");
+	free(s);
+	json_decref(o);
 }
 
 static void json_head(const struct ctxd_context *ctx)
@@ -147,7 +180,9 @@ static int run(int argc, char **argv)
 	struct cli_context_opts co = {0};
 	struct ls ls = {.first = true};
 	struct ctxd_scan_options so = {.warn = cli_warn_cb};
-	struct ctxd_context *ctx;
+	struct ctxd_context *ctx = NULL;
+	struct ctxd_select *sel = NULL;
+	struct ctxd_summary sum = {.next = visit};
 	struct ctxd_error err;
 	int c, rc;
 
@@ -155,41 +190,60 @@ static int run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:l", longopts, NULL)) != -1) {
 		int r = cli_context_opt(&cli_cmd_ls, &co, c, optarg);
 
-		if (r < 0)
-			return CLI_OK;
+		if (r < 0) {
+			rc = r == -1 ? CLI_OK : CLI_USAGE;
+			goto out;
+		}
 		if (r > 0)
 			continue;
 		switch (c) {
 		case 'l': ls.long_fmt = true; break;
 		case OPT_EXCLUDED: ls.excluded = true; break;
-		default: return cli_usage_error(&cli_cmd_ls, "ls: invalid option");
+		default:
+			rc = cli_usage_error(&cli_cmd_ls, "ls: invalid option");
+			goto out;
 		}
 	}
 	if ((rc = cli_context_finish(&cli_cmd_ls, &co, argc, argv)) != CLI_OK)
-		return rc;
-	if (ctxd_context_open(&co.ctx, &ctx, &err) < 0) {
-		cli_error("%s", err.msg);
-		return CLI_FAIL;
-	}
+		goto out;
+	if ((rc = cli_context_open(&co, NULL, &ctx, &sel)) != CLI_OK)
+		goto out;
 	ls.ctx = ctx;
+	ls.sel = sel;
 	ls.json = co.json;
-	so.want_excluded = ls.excluded;
+	so.select = sel;
+	/* totals of what docker would send need what pruning skips listed */
+	so.want_excluded = true;
+	so.list_unread = true;
+	sum.next_ud = &ls;
 	if (ls.json)
 		json_head(ctx);
-	rc = ctxd_scan_run(ctx, &so, visit, &ls, &err);
-	if (ls.json)
-		printf("\n  ],\n  \"totals\": {\"entries\": %" PRIu64 ", \"files\": %" PRIu64
-		       ", \"bytes\": %" PRIu64 "}\n}\n", ls.entries, ls.files, ls.bytes);
-	ctxd_context_destroy(ctx);
+	rc = ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err);
+	if (rc == 0 && ls.json)
+		json_tail(&ls, &sum);
 	if (rc < 0) {
 		cli_error("%s", err.msg);
-		return CLI_FAIL;
+		rc = CLI_FAIL;
+		goto out;
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("standard output: write failed");
-		return CLI_FAIL;
+		rc = CLI_FAIL;
+		goto out;
 	}
-	return CLI_OK;
+	if (!ls.json) {
+		struct ctxd_buf line = {0};
+
+		ctxd_summary_format(&sum, &line);
+		fprintf(stderr, "ctxd: %s\n", line.oom ? "out of memory" : line.data);
+		ctxd_buf_free(&line);
+	}
+	rc = CLI_OK;
+out:
+	ctxd_select_destroy(sel);
+	ctxd_context_destroy(ctx);
+	cli_context_opts_free(&co);
+	return rc;
 }
 
 const struct cli_command cli_cmd_ls = {
@@ -198,12 +252,14 @@ const struct cli_command cli_cmd_ls = {
 	.help = "Usage: ctxd ls [OPTIONS] PATH\n"
 		"\n"
 		"Lists the entries of the build context of PATH in the order they are sent,\n"
-		"one per line; directories end in '/'.\n"
+		"one per line; directories end in '/'. A summary line on stderr says what\n"
+		"docker would send and what each filter left out.\n"
 		"\n"
 		"Options:\n"
 		"  -l, --long             type, mode, size and mtime (UTC) of each entry\n"
 		"      --excluded         list what is not sent instead, and (with --long)\n"
-		"                         the .dockerignore line that decided it\n"
+		"                         why: the .dockerignore line that decided it, or\n"
+		"                         the filter that left it out\n"
 		CLI_CONTEXT_OPTS_HELP
 		"\n"
 		"Environment:\n"

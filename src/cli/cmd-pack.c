@@ -10,9 +10,12 @@
 #include "ctxd/outfile.h"
 #include "ctxd/pack.h"
 #include "ctxd/scan.h"
+#include "ctxd/summary.h"
 #include "ctxd/units.h"
 
-/* The temporary output file a signal must not leave behind. */
+/* The temporary output file a signal must not leave behind: a copy of its
+ * name, so the handler never reads memory the outfile frees. */
+static char temp_name[4096];
 static const char *volatile pending_temp;
 
 static void on_signal(int sig)
@@ -40,12 +43,17 @@ static int run(int argc, char **argv)
 		CLI_CONTEXT_LONGOPTS,
 		CLI_DEDUP_LONGOPT,
 		{"output", required_argument, NULL, 'o'},
+		{"quiet", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_context_opts co = {0};
 	struct ctxd_scan_options so = {.warn = cli_warn_cb};
 	const char *output = "-";
 	struct ctxd_context *ctx = NULL;
+	struct ctxd_select *sel = NULL;
+	struct ctxd_summary sum = {.next = ctxd_pack_visit};
+	struct ctxd_buf line = {0};
+	bool quiet = false;
 	struct ctxd_outfile *of = NULL;
 	struct ctxd_pack *pk = NULL;
 	struct ctxd_manifest *m = NULL;
@@ -53,68 +61,109 @@ static int run(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:q", longopts, NULL)) != -1) {
 		int r = cli_context_opt(&cli_cmd_pack, &co, c, optarg);
 
-		if (r < 0)
-			return CLI_OK;
+		if (r < 0) {
+			rc = r == -1 ? CLI_OK : CLI_USAGE;
+			goto out;
+		}
 		if (r > 0)
 			continue;
-		if (c == 'o')
+		if (c == 'o') {
 			output = optarg;
-		else
-			return cli_usage_error(&cli_cmd_pack, "pack: invalid option");
+		} else if (c == 'q') {
+			quiet = true;
+		} else {
+			rc = cli_usage_error(&cli_cmd_pack, "pack: invalid option");
+			goto out;
+		}
 	}
 	if ((rc = cli_context_finish(&cli_cmd_pack, &co, argc, argv)) != CLI_OK)
-		return rc;
-	if (co.json)
-		return cli_usage_error(&cli_cmd_pack, "pack: --json does not apply to a tar stream");
-	if (ctxd_context_open(&co.ctx, &ctx, &err) < 0)
-		goto fail;
+		goto out;
+	if (co.json) {
+		rc = cli_usage_error(&cli_cmd_pack, "pack: --json does not apply to a tar stream");
+		goto out;
+	}
+	rc = CLI_FAIL;
+	if (cli_context_open(&co, NULL, &ctx, &sel) != CLI_OK)
+		goto out;
+	so.select = sel;
+	/* the summary counts what docker would send: list, never read, the rest */
+	so.want_excluded = !quiet;
+	so.list_unread = !quiet;
 	/* dedup needs every file seen before the first is sent */
 	if (co.dedup) {
-		struct ctxd_dedup_savings sv;
-		char size[16];
-
-		if (!(m = ctxd_manifest_create()) ||
-		    ctxd_scan_run(ctx, &so, ctxd_manifest_visit, m, &err) < 0 ||
+		if (!(m = ctxd_manifest_create())) {
+			ctxd_error_set(&err, "out of memory");
+			goto fail;
+		}
+		sum.next = ctxd_manifest_visit;
+		sum.next_ud = m;
+		if (ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0 ||
 		    ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 			goto fail;
-		ctxd_dedup_savings(m, &sv);
-		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
-			(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
 	}
 	trap_signals();
-	of = ctxd_outfile_open(output, true, &err);
+	{
+		/* no signal between creating the temp file and recording its name */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		of = ctxd_outfile_open(output, true, &err);
+		if (of && ctxd_outfile_temp_path(of) &&
+		    (size_t)snprintf(temp_name, sizeof temp_name, "%s", ctxd_outfile_temp_path(of)) <
+			    sizeof temp_name)
+			pending_temp = temp_name;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	if (!of)
 		goto fail;
-	pending_temp = ctxd_outfile_temp_path(of);
 	pk = ctxd_pack_create(ctx->rootfd, ctx->root, CTXD_COMPRESS_NONE, ctxd_outfile_write, of, &err);
 	if (!pk)
 		goto fail;
+	sum.next_ud = pk;
 	if (m ? ctxd_dedup_pack(m, ctx->rootfd, ctx->root, pk, &err) < 0
-	      : ctxd_scan_run(ctx, &so, ctxd_pack_visit, pk, &err) < 0)
+	      : ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
 	if (ctxd_pack_finish(pk, &err) < 0)
 		goto fail;
 	ctxd_pack_destroy(pk);
 	pk = NULL;
+	/* a signal before the rename must still remove the temp file */
+	rc = ctxd_outfile_commit(of, &err);
 	pending_temp = NULL;
-	if (ctxd_outfile_commit(of, &err) < 0) {
+	if (rc < 0) {
 		of = NULL;
 		goto fail;
 	}
-	ctxd_manifest_destroy(m);
-	ctxd_context_destroy(ctx);
-	return CLI_OK;
+	if (!quiet) {
+		ctxd_summary_format(&sum, &line);
+		fprintf(stderr, "ctxd: packed %s\n", line.oom ? "the context" : line.data);
+	}
+	if (!quiet && m) {
+		struct ctxd_dedup_savings sv;
+		char size[16];
+
+		ctxd_dedup_savings(m, &sv);
+		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
+			(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
+	}
+	rc = CLI_OK;
+	goto out;
 fail:
 	cli_error("%s", err.msg);
 	ctxd_pack_destroy(pk);
 	pending_temp = NULL;
 	ctxd_outfile_abort(of);
+out:
 	ctxd_manifest_destroy(m);
+	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);
-	return CLI_FAIL;
+	ctxd_buf_free(&line);
+	cli_context_opts_free(&co);
+	return rc;
 }
 
 const struct cli_command cli_cmd_pack = {
@@ -122,13 +171,18 @@ const struct cli_command cli_cmd_pack = {
 	.summary = "write the build context as a tar stream",
 	.help = "Usage: ctxd pack [OPTIONS] PATH\n"
 		"\n"
-		"Writes the build context of PATH as the tar stream docker build would send.\n"
+		"Writes the build context of PATH as a tar stream: by default only what the\n"
+		"Dockerfile can read (with the directories leading to it); with --exact or\n"
+		"--prune=off, the stream docker build would send. A summary line on stderr\n"
+		"says what docker would send and what each filter left out.\n"
 		"The file appears only when it is complete: on any error (an unreadable file, a\n"
 		"file that changes while it is read) or a signal, nothing is left behind.\n"
 		"\n"
 		"Options:\n"
 		"  -o, --output=FILE      write to FILE; '-' (the default) is standard output,\n"
 		"                         which must not be a terminal\n"
+		"  -q, --quiet            no summary line on stderr (and the directories\n"
+		"                         pruning skips are not even listed)\n"
 		CLI_CONTEXT_OPTS_HELP
 		CLI_DEDUP_OPT_HELP
 		"\n"

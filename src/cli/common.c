@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctxd/image.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -48,6 +49,38 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+/* docker build's --build-arg: NAME=VALUE, or NAME taking its value from
+ * the environment (unset: sent as null, and the ARG keeps its default). */
+static int add_build_arg(struct cli_context_opts *o, const char *arg)
+{
+	struct ctxd_build_arg *a = realloc(o->args, (o->nargs + 1) * sizeof *a);
+	char **kv;
+	const char *eq = strchr(arg, '=');
+	const char *value = eq ? eq + 1 : getenv(arg);
+	char *name = strndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+
+	if (a)
+		o->args = a;
+	kv = realloc(o->arg_kv, (o->narg_kv + 1) * sizeof *kv);
+	if (kv)
+		o->arg_kv = kv;
+	if (!a || !kv || !name) {
+		free(name);
+		cli_error("out of memory");
+		return -1;
+	}
+	a[o->nargs].name = name;
+	a[o->nargs++].value = value;
+	if (value) {
+		if (asprintf(&kv[o->narg_kv], "%s=%s", name, value) < 0) {
+			cli_error("out of memory");
+			return -1;
+		}
+		o->narg_kv++;
+	}
+	return 0;
+}
+
 int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, int c,
 		    const char *arg)
 {
@@ -67,6 +100,24 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 	case OPT_HELP:
 		fputs(cmd->help, stdout);
 		return -1;
+	case OPT_PRUNE:
+		if (strcmp(arg, "dockerfile") == 0)
+			o->prune = 1;
+		else if (strcmp(arg, "off") == 0)
+			o->prune = 2;
+		else {
+			cli_usage_error(cmd, "%s: --prune takes dockerfile or off, not '%s'", cmd->name, arg);
+			return -2;
+		}
+		return 1;
+	case OPT_TARGET:
+		o->target = arg;
+		return 1;
+	case OPT_PLATFORM:
+		o->platform = arg;
+		return 1;
+	case OPT_BUILD_ARG:
+		return add_build_arg(o, arg) < 0 ? -2 : 1;
 	default:
 		return 0;
 	}
@@ -77,6 +128,10 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 {
 	const char *bk = getenv("DOCKER_BUILDKIT");
 
+	if (o->exact && o->prune == 1)
+		return cli_usage_error(cmd, "%s: --exact and --prune=dockerfile conflict: --exact is "
+				       "docker's whole context", cmd->name);
+
 	if (optind >= argc)
 		return cli_usage_error(cmd, "%s: missing the context PATH", cmd->name);
 	if (optind + 1 < argc)
@@ -86,4 +141,62 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 	/* the classic builder's CLI reads only <context>/.dockerignore */
 	o->ctx.classic_ignore = bk && (strcmp(bk, "0") == 0 || strcasecmp(bk, "false") == 0);
 	return CLI_OK;
+}
+
+static bool has_onbuild(void *ud, const char *image)
+{
+	struct ctxd_error err;
+	bool has = false;
+	int rc = ctxd_image_has_onbuild(ud, image, &has, &err);
+
+	if (rc == 1) {
+		cli_warn("base image %s is not local: its ONBUILD triggers, if any, cannot be seen, so "
+			 "the whole context is sent (docker pull it first to let ctxd prune)", image);
+		return true;
+	}
+	if (rc < 0) {
+		cli_warn("%s; assuming %s may have ONBUILD triggers", err.msg, image);
+		return true;
+	}
+	return has;
+}
+
+int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
+		     struct ctxd_select **sel)
+{
+	struct ctxd_select_options so = {
+		.target = o->target,
+		.build_args = (const char *const *)o->arg_kv,
+		.nbuild_args = o->narg_kv,
+		.platform = o->platform,
+		.has_onbuild = d ? has_onbuild : NULL,
+		.ud = d,
+		.warn = cli_warn_cb,
+	};
+	struct ctxd_error err;
+
+	*sel = NULL;
+	if (ctxd_context_open(&o->ctx, ctx, &err) < 0) {
+		cli_error("%s", err.msg);
+		return CLI_FAIL;
+	}
+	if (o->exact || o->prune == 2)
+		return CLI_OK;
+	if (ctxd_select_create(*ctx, &so, sel, &err) < 0) {
+		cli_error("%s", err.msg);
+		ctxd_context_destroy(*ctx);
+		*ctx = NULL;
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+void cli_context_opts_free(struct cli_context_opts *o)
+{
+	for (size_t i = 0; i < o->nargs; i++)
+		free((char *)o->args[i].name);
+	for (size_t i = 0; i < o->narg_kv; i++)
+		free(o->arg_kv[i]);
+	free(o->args);
+	free(o->arg_kv);
 }

@@ -97,10 +97,16 @@ def ls_and_pack_agree():
         os.unlink(out_tar)
         rc, out, _ = run(["ls", "--excluded", "--long", d])
         expect(rc == 0 and "c.log" in out and ".dockerignore:1: *.log" in out, out)
-        rc, out, _ = run(["ls", "--json", d])
+        rc, out, _ = run(["ls", "--exact", "--json", d])
         import json
         j = json.loads(out)
         expect(j["totals"]["entries"] == 4 and j["entries"][3]["path"] == "a/b.txt", j)
+        # FROM scratch alone reads nothing: only the files the builder reads go
+        rc, out, err = run(["ls", "--json", d])
+        j = json.loads(out)
+        expect([e["path"] for e in j["entries"]] == [".dockerignore", "Dockerfile"], j)
+        expect(j["totals"]["docker"] == {"files": 3, "bytes": 20}, j["totals"])
+        expect(j["totals"]["excluded"]["not-read"] == {"files": 1, "bytes": 1}, j["totals"])
     finally:
         shutil.rmtree(d)
 
@@ -170,10 +176,19 @@ def unreadable_inputs():
     try:
         os.chmod(os.path.join(d, "secret"), 0o600)
         out = os.path.join(d, "o.tar")
-        p = subprocess.run(as_nobody() + [CTXD, "pack", "-o", out, d], capture_output=True, text=True)
+        p = subprocess.run(as_nobody() + [CTXD, "pack", "--exact", "-o", out, d], capture_output=True, text=True)
         expect(p.returncode == 1 and not os.path.exists(out), p.stderr)
         one_error_line(p.stderr, "no permission to read from", "secret")
         expect(not [n for n in os.listdir(d) if ".ctxd-" in n], os.listdir(d))
+        # pruned: a file the Dockerfile cannot read is never opened
+        p = subprocess.run(as_nobody() + [CTXD, "pack", "-q", "-o", out, d], capture_output=True, text=True)
+        expect(p.returncode == 0 and os.path.exists(out), p.stderr)
+        os.unlink(out)
+        with open(os.path.join(d, "Dockerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY secret /\n")
+        p = subprocess.run(as_nobody() + [CTXD, "pack", "-o", out, d], capture_output=True, text=True)
+        expect(p.returncode == 1 and not os.path.exists(out), p.stderr)
+        one_error_line(p.stderr, "no permission to read from", "secret")
         os.chmod(os.path.join(d, ".dockerignore"), 0o600)
         p = subprocess.run(as_nobody() + [CTXD, "ls", d], capture_output=True, text=True)
         expect(p.returncode == 1, p.stderr)
@@ -193,7 +208,7 @@ def interrupted_pack_leaves_nothing():
     out_dir = tempfile.mkdtemp(prefix="ctxd-cli-out-")
     try:
         with open(os.path.join(d, "Dockerfile"), "w") as f:
-            f.write("FROM scratch\n")
+            f.write("FROM scratch\nCOPY big /\n")
         with open(os.path.join(d, "big"), "wb") as f:
             f.truncate(1 << 30)  # sparse: a second or so of packing, no disk
         target = os.path.join(out_dir, "ctx.tar")
@@ -236,7 +251,7 @@ def stdout_must_not_be_a_terminal():
 @test
 def dedup_sends_copies_as_links():
     same = "identical bytes\n" * 64
-    d = tree({"Dockerfile": "FROM scratch\n", "a/f": same, "b/f": same, "c": same, "d": "x" * len(same)})
+    d = tree({"Dockerfile": "FROM scratch\nCOPY . /x/\n", "a/f": same, "b/f": same, "c": same, "d": "x" * len(same)})
     try:
         out_tar = d + ".tar"
         # off by default: every copy carries its bytes

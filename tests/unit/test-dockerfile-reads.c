@@ -374,7 +374,7 @@ static void test_onbuild_image(void **state)
 
 	(void)state;
 	check("FROM myorg/python:3-onbuild\nCOPY extra /extra\n", &o, true,
-	      "the base image myorg/python:3-onbuild of stage stage-0 (line 1) has ONBUILD triggers",
+	      "the base image myorg/python:3-onbuild of stage stage-0 (line 1) has, or may have, ONBUILD triggers",
 	      "extra:2");
 	assert_int_equal(calls, 1);
 	check("FROM python:3\nCOPY extra /extra\n", &o, false, NULL, "extra:2");

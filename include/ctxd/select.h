@@ -1,0 +1,77 @@
+/* The Dockerfile filter: which context paths the build can read, as a
+ * question the walk asks of every path ("send it", "look inside", "skip
+ * it"). Built from the Dockerfile's read analysis (dockerfile_reads.h), the
+ * way BuildKit turns COPY/ADD sources and bind mounts into the include
+ * patterns of its context transfer: a path is read when it or an ancestor
+ * matches one, symlinks along a named path add their targets, and the
+ * Dockerfile and ignore files are always sent because Docker reads them.
+ *
+ * Ownership: ctxd_select_create returns an object the caller frees with
+ * ctxd_select_destroy; it keeps no reference to the context or options. */
+#ifndef CTXD_SELECT_H
+#define CTXD_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctxd/context.h"
+#include "ctxd/dockerfile_reads.h"
+#include "ctxd/error.h"
+
+struct ctxd_select_options {
+	const char *target;             /* --target; NULL: the last stage */
+	const char *const *build_args;  /* "NAME=VALUE" */
+	size_t nbuild_args;
+	const char *platform;           /* --platform; NULL: linux/amd64 */
+	/* Whether a base image has ONBUILD triggers (the daemon's image
+	 * inspect). NULL: assume none. */
+	bool (*has_onbuild)(void *ud, const char *image);
+	void *ud;
+	/* Called once when the Dockerfile cannot be analysed (the whole
+	 * context is then selected); NULL to drop the message. */
+	void (*warn)(void *ud, const char *msg);
+};
+
+enum ctxd_select_verdict {
+	CTXD_SELECT_OUT,   /* nothing at or below the path can be read */
+	CTXD_SELECT_BELOW, /* a directory something below may be read from: look
+			    * inside, send it only as the parent of what is */
+	CTXD_SELECT_IN,    /* read: send it and, a directory, all it holds */
+};
+
+struct ctxd_select;
+
+/* Parses and analyses the context's Dockerfile for o (NULL: defaults) and
+ * resolves symlinks along the paths it names. A Dockerfile that does not
+ * parse or analyse selects the whole context (the builder will report the
+ * error itself) after o->warn. Fails only on I/O errors and memory. */
+int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_options *o,
+		       struct ctxd_select **out, struct ctxd_error *err);
+void ctxd_select_destroy(struct ctxd_select *s);
+
+/* True when everything may be read: pruning cannot drop anything. */
+bool ctxd_select_all(const struct ctxd_select *s);
+/* Why everything may be read ("FILE:LINE: ..."); NULL when not. */
+const char *ctxd_select_all_reason(const struct ctxd_select *s);
+
+/* The verdict for a clean context-relative path whose parent directory was
+ * BELOW (a child of an IN directory is IN without asking). -1 on an
+ * invalid pattern, with err set. */
+int ctxd_select_path(const struct ctxd_select *s, const char *path, size_t len, bool is_dir,
+		     struct ctxd_error *err);
+
+/* Why path is read: "COPY at line 3 (src)" for the first pattern matching
+ * it or an ancestor; NULL when none does. Owned by s. */
+const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, size_t len);
+
+/* True when the Dockerfile names path or an ancestor of it literally (a
+ * source without wildcards, other than the whole context), or the path is
+ * the Dockerfile or an ignore file. Filters that may change the image (the
+ * git filter) keep such paths. */
+bool ctxd_select_names(const struct ctxd_select *s, const char *path, size_t len);
+
+/* The analysis behind the selection (stages, steps, reads) for
+ * explanations; NULL when the Dockerfile could not be analysed. */
+const struct ctxd_dockerfile_reads *ctxd_select_reads(const struct ctxd_select *s);
+
+#endif
