@@ -15,6 +15,10 @@
 #define CHUNK (256u * 1024)
 /* How long to wait for the clock to leave a just-written file's ctime. */
 #define RACY_WAIT_NS 1000000000LL
+/* Files changed this long before the run began count as just written too:
+ * timestamps may be coarser than the clock's tick, or come from a file
+ * server's clock. */
+#define RACY_MARGIN_SEC 1
 
 struct cand {
 	size_t idx;
@@ -142,14 +146,15 @@ static int same_bytes(struct run *r, size_t i, size_t j)
 }
 
 /* A write in the same clock tick as the read leaves ctime as it was, so
- * a file changed since the run began is compared again once the clock has
- * moved on. */
+ * a file changed about when the run began is compared again once the clock
+ * has moved past its ctime. */
 static bool is_racy(const struct run *r, size_t i)
 {
 	const struct ctxd_hash_key *k = key_of(r->m, i);
 
-	return k->ctime > r->start.tv_sec ||
-	       (k->ctime == r->start.tv_sec && k->ctime_nsec >= r->start.tv_nsec);
+	int64_t since = r->start.tv_sec - RACY_MARGIN_SEC;
+
+	return k->ctime > since || (k->ctime == since && k->ctime_nsec >= r->start.tv_nsec);
 }
 
 /* A hash the manifest already holds (from the daemon's index) stands as
