@@ -3,10 +3,10 @@
  * other, so the tar streams with constant memory. */
 #include "ctxd/build.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +15,59 @@
 
 #include "ctxd/dedup.h"
 
+/* Go's url.QueryEscape, as the docker CLI's url.Values.Encode uses it:
+ * unreserved bytes as they are, space as '+', the rest %XX. */
+static void query_escape(struct ctxd_buf *q, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			ctxd_buf_putc(q, (char)*p);
+		} else if (*p == ' ') {
+			ctxd_buf_putc(q, '+');
+		} else {
+			ctxd_buf_putc(q, '%');
+			ctxd_buf_putc(q, hex[*p >> 4]);
+			ctxd_buf_putc(q, hex[*p & 15]);
+		}
+	}
+}
+
 static void put_param(struct ctxd_buf *q, const char *key, const char *val)
 {
-	char *e = curl_easy_escape(NULL, val, 0);
-
 	ctxd_buf_putc(q, strchr(q->data ? q->data : "", '?') ? '&' : '?');
 	ctxd_buf_puts(q, key);
 	ctxd_buf_putc(q, '=');
-	if (e)
-		ctxd_buf_puts(q, e);
-	else
-		q->oom = true;
-	curl_free(e);
+	query_escape(q, val);
 }
 
+/* json.Marshal's text: compact, keys sorted, and <, >, &, U+2028 and
+ * U+2029 escaped as \uXXXX (they only occur inside strings). */
 static char *json_compact(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	struct ctxd_buf b = {0};
 
 	json_decref(j);
-	return s;
+	if (!s)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		if (*p == '<' || *p == '>' || *p == '&')
+			ctxd_buf_printf(&b, "\\u%04x", (unsigned)*p);
+		else if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+			 ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9))
+			ctxd_buf_printf(&b, "\\u202%c", p[2] == (char)0xa8 ? '8' : '9'), p += 2;
+		else
+			ctxd_buf_putc(&b, *p);
+	}
+	free(s);
+	if (b.oom || !b.data) {
+		ctxd_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
 }
 
 int ctxd_build_query(const struct ctxd_build_options *o, const char *dockerfile,
@@ -116,6 +149,8 @@ struct producer {
 	enum ctxd_compress compress;
 	bool dedup;
 	int fd;          /* write end */
+	struct ctxd_pack *pk;
+	_Atomic uint64_t tar_bytes; /* packed so far, before compression */
 	int rc;
 	struct ctxd_error err;
 };
@@ -125,6 +160,8 @@ static int to_socket(void *ud, const void *buf, size_t len, struct ctxd_error *e
 	struct producer *p = ud;
 	const char *b = buf;
 
+	if (p->pk)
+		atomic_store(&p->tar_bytes, ctxd_pack_stats(p->pk)->tar_bytes);
 	while (len > 0) {
 		ssize_t n = send(p->fd, b, len, MSG_NOSIGNAL);
 
@@ -148,11 +185,15 @@ static void *produce(void *arg)
 						p, &p->err);
 
 	p->rc = -1;
+	p->pk = pk;
 	if (pk &&
 	    (p->dedup ? ctxd_dedup_pack(p->m, p->ctx->rootfd, p->ctx->root, pk, &p->err)
 		      : ctxd_manifest_pack(p->m, pk, &p->err)) == 0 &&
-	    ctxd_pack_finish(pk, &p->err) == 0)
+	    ctxd_pack_finish(pk, &p->err) == 0) {
+		atomic_store(&p->tar_bytes, ctxd_pack_stats(pk)->tar_bytes);
 		p->rc = 0;
+	}
+	p->pk = NULL;
 	ctxd_pack_destroy(pk);
 	/* EOF for the reader only after rc is final; a failure shuts the
 	 * socket down hard so the body callback sees it */
@@ -178,6 +219,15 @@ static void join(struct upload *u)
 	}
 }
 
+/* How far the upload is, in the units of the total (the plain tar's size):
+ * the bytes sent, or under compression the tar bytes packed so far. */
+static uint64_t progress(struct upload *u)
+{
+	if (u->prod.compress == CTXD_COMPRESS_NONE)
+		return u->sent;
+	return atomic_load(&u->prod.tar_bytes);
+}
+
 static ssize_t body(void *ud, char *buf, size_t len, struct ctxd_error *err)
 {
 	struct upload *u = ud;
@@ -197,7 +247,7 @@ static ssize_t body(void *ud, char *buf, size_t len, struct ctxd_error *err)
 			return -1; /* abort: never let the daemon see a finished stream */
 		}
 		if (u->o->uploaded)
-			u->o->uploaded(u->o->upload_ud, u->sent, u->total, true);
+			u->o->uploaded(u->o->upload_ud, progress(u), u->total, true);
 		return 0;
 	}
 	u->sent += (uint64_t)n;
@@ -210,7 +260,7 @@ static bool poll_cb(void *ud, uint64_t sent)
 
 	(void)sent;
 	if (u->o->uploaded && !u->joined)
-		u->o->uploaded(u->o->upload_ud, u->sent, u->total, false);
+		u->o->uploaded(u->o->upload_ud, progress(u), u->total, false);
 	return u->o->cancelled && u->o->cancelled(u->o->cancel_ud);
 }
 

@@ -37,6 +37,8 @@ static la_ssize_t on_write(struct archive *a, void *ud, const void *buf, size_t 
 	(void)a;
 	if (!pk->write) /* destroyed mid-stream: never pad out a broken entry */
 		return -1;
+	/* filter 0 is the compressor (or the block writer): what went into it */
+	pk->stats.tar_bytes = (uint64_t)archive_filter_bytes(pk->a, 0);
 	if (pk->write(pk->ud, buf, len, &pk->werr) < 0) {
 		pk->wfailed = true;
 		return -1;
@@ -320,6 +322,7 @@ int ctxd_pack_finish(struct ctxd_pack *pk, struct ctxd_error *err)
 		archive_fail(pk, err, "cannot finish the tar stream");
 		return -1;
 	}
+	pk->stats.tar_bytes = (uint64_t)archive_filter_bytes(pk->a, 0);
 	pk->finished = true;
 	return 0;
 }

@@ -480,14 +480,13 @@ static void upload_row(struct ctxd_progress *p, struct ctxd_buf *b, unsigned *nr
 	}
 	fmt_rate(rate, sizeof rate, bps);
 	if (p->up_total && p->up_sent <= p->up_total) {
-		/* the total is the tar's estimated size: a bar, and an ETA once a rate is known */
-		unsigned w = 24, k = (unsigned)((double)p->up_sent / (double)p->up_total * w);
+		/* the total is the tar's estimated size: a bar, and an ETA once a
+		 * rate is known; the numbers stay on screen, the bar and the
+		 * wording give way on a narrow terminal */
+		const char *head = "Sending build context to Docker daemon  ";
+		char nums[96];
+		int w;
 
-		bar[0] = '[';
-		for (unsigned i = 0; i < w; i++)
-			bar[1 + i] = i < k ? '=' : i == k ? '>' : ' ';
-		bar[w + 1] = ']';
-		bar[w + 2] = '\0';
 		ctxd_units_human(p->up_total, total);
 		if (bps > 0) {
 			double left = (double)(p->up_total - p->up_sent) / bps;
@@ -496,8 +495,24 @@ static void upload_row(struct ctxd_progress *p, struct ctxd_buf *b, unsigned *nr
 				snprintf(eta, sizeof eta, "  ETA %um%02us", (unsigned)left / 60,
 					 (unsigned)left % 60);
 		}
-		snprintf(line, sizeof line, "Sending build context to Docker daemon  %s %s/%s  %s%s", bar,
-			 sent, total, rate, eta);
+		snprintf(nums, sizeof nums, "%s/%s  %s%s", sent, total, rate, eta);
+		if (width > 0 && (int)(strlen(head) + strlen(nums)) + 12 > width)
+			head = "Sending context ";
+		w = width > 0 ? width - (int)(strlen(head) + strlen(nums)) - 5 : 24;
+		w = w > 24 ? 24 : w;
+		if (w >= 8) {
+			unsigned k = (unsigned)((double)p->up_sent / (double)p->up_total * w);
+
+			bar[0] = '[';
+			for (int i = 0; i < w; i++)
+				bar[1 + i] = (unsigned)i < k ? '=' : (unsigned)i == k ? '>' : ' ';
+			bar[w + 1] = ']';
+			bar[w + 2] = ' ';
+			bar[w + 3] = '\0';
+		} else {
+			bar[0] = '\0';
+		}
+		snprintf(line, sizeof line, "%s%s%s", head, bar, nums);
 	} else {
 		snprintf(line, sizeof line, "Sending build context to Docker daemon  %s  %s", sent, rate);
 	}

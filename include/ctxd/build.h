@@ -40,10 +40,13 @@ struct ctxd_build_options {
 	bool dedup;                  /* send the manifest's marked copies as links (ctxd_dedup_pack) */
 	const char *registry_config; /* X-Registry-Config value; NULL sends "e30=" ({}) */
 
-	/* Polled while the context goes up: return true to cancel. */
+	/* Polled about once a second, and more often while the context goes
+	 * up, until the daemon's answer ends: return true to cancel. */
 	bool (*cancelled)(void *ud);
 	void *cancel_ud;
-	/* Upload progress: bytes sent of an estimated total. */
+	/* Upload progress against the plain tar's estimated size: bytes sent,
+	 * or under compression the tar bytes packed so far (the wire bytes
+	 * have no known total). */
 	void (*uploaded)(void *ud, uint64_t sent, uint64_t total, bool done);
 	void *upload_ud;
 	/* The daemon's answer (a JSON message stream) as it arrives. */

@@ -27,6 +27,9 @@ struct ctxd_pack_stats {
 	uint64_t files;         /* regular files with content */
 	uint64_t content_bytes; /* file bytes read */
 	uint64_t stream_bytes;  /* bytes handed to the writer */
+	uint64_t tar_bytes;     /* the tar before compression: all of it after
+				 * finish; while packing, as of the writer's
+				 * latest call (the writer may read it) */
 };
 
 struct ctxd_pack;

@@ -36,9 +36,11 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
+/* Polled while the request runs: also when the terminal view's timers
+ * and the upload's rate and ETA get redrawn between messages. */
 static bool is_cancelled(void *ud)
 {
-	(void)ud;
+	ctxd_progress_tick(ud);
 	return interrupted;
 }
 
@@ -313,6 +315,7 @@ static int run(int argc, char **argv)
 	bo.uploaded = on_upload;
 	bo.upload_ud = r.progress;
 	bo.cancelled = is_cancelled;
+	bo.cancel_ud = r.progress;
 	{
 		struct sigaction sa = {.sa_handler = on_sigint};
 

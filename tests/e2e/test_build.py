@@ -497,8 +497,9 @@ class Proxy:
     request: path, query, headers and the first bytes of the body."""
     LIMIT = 4 << 20
 
-    def __init__(self, path, upstream):
-        self.path, self.upstream = path, upstream
+    def __init__(self, path, upstream, rate=None):
+        """rate: bytes per second, client to daemon (None: unlimited)."""
+        self.path, self.upstream, self.rate = path, upstream, rate
         self.conns = []
         self.lock = threading.Lock()
         self.srv = socket.socket(socket.AF_UNIX)
@@ -526,11 +527,15 @@ class Proxy:
             threading.Thread(target=self._pump, args=(u, c, None, state), daemon=True).start()
 
     def _pump(self, a, b, rec, state):
+        t0, n = time.time(), 0
         try:
             while True:
                 d = a.recv(1 << 16)
                 if not d:
                     break
+                if rec is not None and self.rate:
+                    n += len(d)
+                    time.sleep(max(0.0, t0 + n / self.rate - time.time()))
                 if rec is not None and len(rec) < self.LIMIT:
                     rec += d[:self.LIMIT - len(rec)]
                 b.sendall(d)
@@ -986,7 +991,7 @@ def build_query_matches_docker():
         ("f", "a.txt", "a\n"),
     ])
     flags = ["-t", "e2e-q/a:1", "-t", "e2e-q2", "--build-arg", "K=V", "--build-arg", "FROMENV",
-             "--build-arg", "UNSETVAR_FOR_TEST", "--label", "l1=v1", "--label", "l2=v 2",
+             "--build-arg", "UNSETVAR_FOR_TEST", "--label", "l1=v1", "--label", "l2=v 2", "--label", "l3=a&b<c>+é",
              "--platform", "linux/amd64", "--network", "none", "--no-cache", "--pull", "-q", "."]
     env = base_env(DOCKER_HOST="unix://" + os.path.join(T, "proxy.sock"), FROMENV="envval",
                    UNSETVAR_FOR_TEST=None)
@@ -1002,7 +1007,7 @@ def build_query_matches_docker():
     expect(len(creq) == 1, f"ctxd sent {len(creq)} build requests")
     d, c = dreq[0], creq[0]
     expect(c["path"] == d["path"], f"path {c['path']} != docker's {d['path']}")
-    expect(c["query"] == d["query"], f"query differs:\n  ctxd   {c['rawquery']}\n  docker {d['rawquery']}")
+    expect(c["rawquery"] == d["rawquery"], f"query differs:\n  ctxd   {c['rawquery']}\n  docker {d['rawquery']}")
     for h in ("content-type", "x-registry-config"):
         expect(c["headers"].get(h) == d["headers"].get(h), f"header {h}: {c['headers'].get(h)!r} != docker's {d['headers'].get(h)!r}")
     px.reset()
@@ -1505,31 +1510,66 @@ def progress_modes():
                 expect("COPY" in out + err, f"--progress={mode} bk{b} shows no build step: {short(out + err)}")
 
 
+def pty_run(argv, env):
+    """Runs argv with stdout and stderr on a pty; (exit status, output)."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    rc = p.wait(timeout=120)
+    os.close(master)
+    return rc, out.decode("utf-8", "replace")
+
+
 @test
 def progress_tty():
     """--progress=tty with a terminal on stderr: builds, and draws."""
-    import pty
     root = small_ctx()
     for b in (1, 2):
-        master, slave = pty.openpty()
-        p = subprocess.Popen([CTXD, "build", "--builder-version", str(b), "--no-cache", "--progress=tty",
-                              "-t", f"e2e-tty-bk{b}", root], env=base_env(TERM="xterm"), stdin=subprocess.DEVNULL,
-                             stdout=slave, stderr=slave)
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        rc = p.wait(timeout=120)
-        os.close(master)
-        expect(rc == 0, f"bk{b}: exit {rc}: {short(out.decode('utf-8', 'replace'))}")
+        rc, out = pty_run([CTXD, "build", "--builder-version", str(b), "--no-cache", "--progress=tty",
+                           "-t", f"e2e-tty-bk{b}", root], base_env(TERM="xterm"))
+        expect(rc == 0, f"bk{b}: exit {rc}: {short(out)}")
         expect(image_exists(f"e2e-tty-bk{b}"), f"bk{b}: no image")
-        expect(b"COPY" in out, f"bk{b}: the terminal shows no build step: {short(out)}")
+        expect("COPY" in out, f"bk{b}: the terminal shows no build step: {short(out)}")
+
+
+@test
+def progress_tty_upload():
+    """On a terminal, a slow upload shows bytes against the total, a rate
+    and an ETA; under compression the bytes are the plain tar's, so they
+    never pass the total."""
+    root = make_tree(fixture_dir("tty-upload"), [
+        ("f", "Dockerfile", "FROM scratch\nCOPY big /big\n"),
+        ("f", "big", rand_bytes(3 << 20, 7) + bytes(3 << 20)),  # gzip halves it
+    ])
+    slow = Proxy(os.path.join(T, "slow.sock"), SOCK, rate=3 << 20)
+    try:
+        for comp in ("none", "gzip"):
+            rc, out = pty_run([CTXD, "build", "--builder-version", "1", "--progress=tty", f"--compress={comp}",
+                               "-t", "e2e-tty-upload", root],
+                              base_env(TERM="xterm", DOCKER_HOST="unix://" + slow.path))
+            expect(rc == 0, f"{comp}: exit {rc}: {short(out)}")
+            frames = re.findall(r"(\d+(?:\.\d+)?)(k?B|MB)/6\.29\d*MB +(\d+(?:\.\d+)?[kMG]?B)/s +ETA \d+m\d\ds", out)
+            expect(len(frames) >= 3, f"{comp}: fewer than 3 progress frames with bytes/total, rate and ETA: {short(out, 1500)}")
+            scale = {"B": 1, "kB": 1e3, "MB": 1e6}
+            done = [float(v) * scale[u] for v, u, _ in frames]
+            expect(done == sorted(done), f"{comp}: the byte count went backwards: {done}")
+            expect(done[-1] <= 6.3e6, f"{comp}: past the total: {done[-1]}")
+            # counting wire bytes under gzip would end near half the total
+            expect(done[-1] >= 0.6 * 6.29e6, f"{comp}: the last frame shows {done[-1]:.0f} of 6.29e6 bytes")
+            expect(re.search(r"Sending build context to Docker daemon  6\.29\d*MB", out),
+                   f"{comp}: no final line with the size: {short(out, 1500)}")
+    finally:
+        slow.close()
 
 
 # --------------------------------------------------------------- SIGINT

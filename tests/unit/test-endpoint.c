@@ -181,10 +181,10 @@ static void test_auth(void **state)
 static void test_query(void **state)
 {
 	const char *tags[] = {"a/b:1", "c"};
-	const char *labels[] = {"l1=v1", "bare"};
+	const char *labels[] = {"l1=v1", "bare", "sp=a b+c~\xc3\xa9<&>\xe2\x80\xa8"};
 	struct ctxd_build_arg args[] = {{"K", "V"}, {"UNSET", NULL}};
 	struct ctxd_build_options o = {
-		.tags = tags, .ntags = 2, .labels = labels, .nlabels = 2, .args = args, .nargs = 2,
+		.tags = tags, .ntags = 2, .labels = labels, .nlabels = 3, .args = args, .nargs = 2,
 		.target = "prod", .platform = "linux/amd64", .network = "none", .nocache = true,
 		.quiet = true, .version = 2,
 	};
@@ -196,7 +196,7 @@ static void test_query(void **state)
 	assert_string_equal(q.data,
 			    "?buildargs=%7B%22K%22%3A%22V%22%2C%22UNSET%22%3Anull%7D"
 			    "&dockerfile=sub%2FDockerfile"
-			    "&labels=%7B%22bare%22%3A%22%22%2C%22l1%22%3A%22v1%22%7D"
+			    "&labels=%7B%22bare%22%3A%22%22%2C%22l1%22%3A%22v1%22%2C%22sp%22%3A%22a+b%2Bc~%C3%A9%5Cu003c%5Cu0026%5Cu003e%5Cu2028%22%7D"
 			    "&networkmode=none&nocache=1&platform=linux%2Famd64&q=1"
 			    "&t=a%2Fb%3A1&t=c&target=prod&version=2");
 	ctxd_buf_free(&q);

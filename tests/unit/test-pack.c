@@ -144,7 +144,7 @@ static void test_compressed(void **state)
 	char *root = make_tree();
 	struct ctxd_context_options o = {.dir = root};
 	struct ctxd_context *ctx;
-	struct ctxd_buf out = {0};
+	struct ctxd_buf out = {0}, plain = {0};
 	struct ctxd_error err;
 	struct ctxd_pack *pk;
 
@@ -158,9 +158,14 @@ static void test_compressed(void **state)
 	assert_int_equal((unsigned char)out.data[0], 0x1f);
 	assert_int_equal((unsigned char)out.data[1], 0x8b);
 	assert_int_equal(ctxd_pack_stats(pk)->files, 3);
+	/* the progress measure under compression: the plain tar's length */
+	assert_int_equal(pack_tree(root, &plain, 0, &err), 0);
+	assert_int_equal(ctxd_pack_stats(pk)->tar_bytes, plain.len);
+	assert_int_equal(ctxd_pack_stats(pk)->stream_bytes, out.len);
 	ctxd_pack_destroy(pk);
 	ctxd_context_destroy(ctx);
 	ctxd_buf_free(&out);
+	ctxd_buf_free(&plain);
 	tu_rmtree(root);
 	free(root);
 }
