@@ -298,7 +298,7 @@ static void origin_of(const struct ctxd_dockerfile_read *r, const struct ctxd_do
 {
 	const char *stage = r->stage < rs->nstages ? rs->stages[r->stage].name : NULL;
 
-	snprintf(out, cap, "%s%s at %s:%u%s%s%s", r->onbuild ? "ONBUILD " : "", r->instruction,
+	snprintf(out, cap, "read by %s%s at %s:%u%s%s%s", r->onbuild ? "ONBUILD " : "", r->instruction,
 		 file, r->line, stage ? " (stage " : "", stage ? stage : "", stage ? ")" : "");
 }
 
@@ -376,9 +376,9 @@ int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_
 	nreads = s->n;
 	/* the builder reads these itself */
 	if (!ctx->dockerfile_outside &&
-	    add_pattern(s, ctx->dockerfile_rel, "the Dockerfile (the builder reads it)", true, err) < 0)
+	    add_pattern(s, ctx->dockerfile_rel, "always sent: the builder reads the Dockerfile", true, err) < 0)
 		goto fail;
-	if (add_pattern(s, ".dockerignore", "the ignore file (the builder reads it)", true, err) < 0)
+	if (add_pattern(s, ".dockerignore", "always sent: the builder reads the ignore file", true, err) < 0)
 		goto fail;
 	if (ctx->ignore_path) {
 		char *rel = ctxd_path_rel(ctx->root, ctx->ignore_path);
@@ -388,7 +388,7 @@ int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_
 			goto fail;
 		}
 		if (strncmp(rel, "../", 3) != 0 &&
-		    add_pattern(s, rel, "the ignore file (the builder reads it)", true, err) < 0) {
+		    add_pattern(s, rel, "always sent: the builder reads the ignore file", true, err) < 0) {
 			free(rel);
 			goto fail;
 		}

@@ -60,7 +60,8 @@ const char *ctxd_select_all_reason(const struct ctxd_select *s);
 int ctxd_select_path(const struct ctxd_select *s, const char *path, size_t len, bool is_dir,
 		     struct ctxd_error *err);
 
-/* Why path is read: "COPY at line 3 (src)" for the first pattern matching
+/* Why path is sent: "read by COPY at FILE:3 (stage x) (names src)", "always
+ * sent: the builder reads the Dockerfile", for the first pattern matching
  * it or an ancestor; NULL when none does. Owned by s. */
 const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, size_t len);
 

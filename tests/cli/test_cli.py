@@ -276,6 +276,40 @@ def dedup_sends_copies_as_links():
         shutil.rmtree(d)
 
 
+@test
+def why_explains_each_decision():
+    d = tree({"Dockerfile": "FROM scratch\nCOPY src /src\nCOPY *.json /\n", ".dockerignore": "# build output\ndist\n",
+              "src/a.js": "same", "src/b.js": "same", "package.json": "{}", "dist/x.js": "x", "docs/r.md": "r"})
+    try:
+        rc, out, err = run(["why", d, "src/b.js", "dist/x.js", "docs/r.md", "nothere", "package.json"])
+        expect(rc == 0, err)
+        lines = out.splitlines()
+        expect(lines[0].startswith("src/b.js: sent: read by COPY at ") and ":2 " in lines[0], lines)
+        expect(lines[1] == "  same bytes as src/a.js (--dedup sends it as a hard link to that file)", lines)
+        expect(lines[2] == "dist/x.js: not sent: excluded by the ignore file (the directory dist is)", lines)
+        expect(lines[3] == f"  {d}/.dockerignore:2: dist", lines)
+        expect(lines[4] == "docs/r.md: not sent: not read by the Dockerfile", lines)
+        expect("    src (COPY, line 2)" in lines and "    *.json (COPY, line 3)" in lines, lines)
+        expect("nothere: not in the context directory" in lines, lines)
+        expect(any(l.startswith("package.json: sent: read by COPY at ") for l in lines), lines)
+        rc, out, err = run(["why", "--json", d, "./" + os.path.relpath(os.path.join(d, "docs/r.md"))], cwd=None)
+        import json
+        j = json.loads(out)
+        f = j["files"][0]
+        expect(rc == 0 and f["path"] == "docs/r.md" and f["reason"] == "not-read" and not f["sent"], j)
+        rc, out, err = run(["why", "--exact", d, "docs/r.md"])
+        expect(rc == 0 and out == "docs/r.md: sent (no pruning: docker's context)\n", out)
+        # bad input: a file outside the context, no FILE, a missing context
+        rc, out, err = run(["why", d, "/etc/passwd"])
+        expect(rc == 1 and out == "" and "/etc/passwd: not inside the context" in err, (rc, out, err))
+        rc, out, err = run(["why", d])
+        expect(rc == 2 and "at least one FILE" in err, (rc, err))
+        rc, out, err = run(["why", d + "-missing", "x"])
+        expect(rc == 1 and d + "-missing" in err, (rc, err))
+    finally:
+        shutil.rmtree(d)
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()

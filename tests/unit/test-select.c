@@ -277,7 +277,7 @@ static void test_explain_and_names(void **state)
 	assert_int_equal(ctxd_select_create(ctx, NULL, &sel, &err), 0);
 	why = ctxd_select_explain(sel, "src/lib/b.js", 12);
 	assert_non_null(why);
-	assert_non_null(strstr(why, "COPY at "));
+	assert_non_null(strstr(why, "read by COPY at "));
 	assert_non_null(strstr(why, "Dockerfile:2"));
 	assert_non_null(strstr(why, "names src/lib"));
 	assert_null(ctxd_select_explain(sel, "docs/readme.md", 14));

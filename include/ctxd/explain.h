@@ -1,0 +1,57 @@
+/* Why a path is in the context or not: the walk's own decision for it (or
+ * for the excluded directory that holds it), with the rule behind it: the
+ * ignore file's line, the Dockerfile instruction that reads it, the filter
+ * that left it out, or the identical file it duplicates. `ctxd why` prints
+ * it; the answer comes from the same scan the other commands run, so it
+ * cannot disagree with what they send.
+ *
+ * Ownership: ctxd_explain_run fills a caller-provided struct whose strings
+ * and array it allocates; ctxd_explain_clear frees them. */
+#ifndef CTXD_EXPLAIN_H
+#define CTXD_EXPLAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctxd/context.h"
+#include "ctxd/entry.h"
+#include "ctxd/error.h"
+#include "ctxd/scan.h"
+#include "ctxd/select.h"
+
+struct ctxd_explain_item {
+	char *path;          /* context-relative and clean, as asked */
+	bool exists;         /* the path is in the context directory */
+	bool sent;
+	enum ctxd_entry_reason reason;
+	enum ctxd_entry_type type;
+	uint64_t size;
+	char *via;           /* the excluded directory that decided it; NULL:
+			      * the path itself was decided */
+	/* The deciding rule of an exclusion: ignore-file line (file NULL for
+	 * a pattern docker adds itself) or git rule; text NULL when none. */
+	char *rule_file;
+	unsigned rule_line;
+	char *rule_text;
+	char *read_by;       /* sent: the instruction that reads it (or why
+			      * everything is read); NULL without pruning */
+	char *duplicate_of;  /* sent: the first file with the same bytes */
+};
+
+struct ctxd_explain {
+	struct ctxd_explain_item *items; /* in the order asked */
+	size_t n;
+};
+
+/* Scans ctx with so (select and filters as the commands use them; the
+ * visitor fields are overwritten) and decides each of paths[0..n), which
+ * are context-relative. Duplicates are found among sent files. Returns 0,
+ * or -1 with err set (the scan's error, an invalid path). */
+int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
+		     const char *const *paths, size_t n, struct ctxd_explain *out,
+		     struct ctxd_error *err);
+
+void ctxd_explain_clear(struct ctxd_explain *x);
+
+#endif
