@@ -283,7 +283,8 @@ static int run(int argc, char **argv)
 	sum.next_ud = m;
 	if (ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
-	if (co.dedup && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
+	/* with --dedup off, the summary still says what it would save */
+	if ((co.dedup || !bo.quiet) && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 		goto fail;
 	bo.dedup = co.dedup;
 	regcfg = ctxd_auth_registry_config(&err);
@@ -295,13 +296,18 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "ctxd: sending %s to %s (%s)\n", line.oom ? "the context" : line.data,
 			ctxd_docker_describe(d), bo.version == 2 ? "BuildKit" : "classic builder");
 	}
-	if (!bo.quiet && co.dedup) {
+	if (!bo.quiet) {
 		struct ctxd_dedup_savings sv;
 		char size[16];
 
 		ctxd_dedup_savings(m, &sv);
-		fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
-			(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
+		if (co.dedup)
+			fprintf(stderr, "ctxd: --dedup: %llu identical files (%s) sent as hard links\n",
+				(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
+		else if (sv.files)
+			fprintf(stderr, "ctxd: %llu files (%s) are copies of others: --dedup would send "
+				"them as hard links (off: it changes the image, see README)\n",
+				(unsigned long long)sv.files, ctxd_units_human(sv.bytes, size));
 	}
 
 	r.js = ctxd_jsonstream_create(64u << 20);
