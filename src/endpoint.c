@@ -83,6 +83,8 @@ int ctxd_endpoint_parse(const char *host, struct ctxd_endpoint *ep, struct ctxd_
 	const char *rest;
 	size_t n;
 
+	/* out is written, never read: a failed parse leaves nothing to free */
+	memset(ep, 0, sizeof *ep);
 	if (!(ep->host = strdup(host)))
 		goto oom;
 	if (strncmp(host, "unix://", 7) == 0) {

@@ -45,7 +45,8 @@ struct ctxd_endpoint {
 int ctxd_endpoint_resolve(const struct ctxd_endpoint_options *o, struct ctxd_endpoint *out,
 			  struct ctxd_error *err);
 
-/* Parses one address (unix://, tcp://, ssh://, npipe:// refused) into out. */
+/* Parses one address (unix://, tcp://, ssh://, npipe:// refused) into out,
+ * which need not be initialised; clear it after success or failure. */
 int ctxd_endpoint_parse(const char *host, struct ctxd_endpoint *out, struct ctxd_error *err);
 
 void ctxd_endpoint_clear(struct ctxd_endpoint *ep);

@@ -7,6 +7,7 @@
 
 #include "ctxd/auth.h"
 #include "ctxd/build.h"
+#include "ctxd/docker.h"
 #include "ctxd/endpoint.h"
 #include "testutil.h"
 
@@ -125,6 +126,50 @@ static void test_parse(void **state)
 	ctxd_endpoint_clear(&ep);
 }
 
+/* --compress=auto's choice: plain to unix sockets and loopback daemons */
+static void is_local(const char *host, bool want)
+{
+	struct ctxd_endpoint ep; /* parse must not depend on its old contents */
+	struct ctxd_docker *d;
+	struct ctxd_error err;
+
+	memset(&ep, 0xa5, sizeof ep);
+	if (ctxd_endpoint_parse(host, &ep, &err) < 0)
+		fail_msg("%s: %s", host, err.msg);
+	d = ctxd_docker_create(&ep, &err);
+	ctxd_endpoint_clear(&ep);
+	if (!d)
+		fail_msg("%s: %s", host, err.msg);
+	if (ctxd_docker_is_local(d) != want)
+		fail_msg("%s: is_local is %d", host, !want);
+	ctxd_docker_destroy(d);
+}
+
+static void test_is_local(void **state)
+{
+	struct ctxd_endpoint ep;
+	struct ctxd_error err;
+
+	(void)state;
+	is_local("unix:///var/run/docker.sock", true);
+	is_local("tcp://127.0.0.1:2376", true);
+	is_local("tcp://127.1.2.3", true);
+	is_local("tcp://localhost:2375", true);
+	is_local("tcp://[::1]:2376", true);
+	is_local("https://localhost", true);
+	is_local("tcp://10.0.0.1:2376", false);
+	is_local("tcp://127example.com:2376", false);
+	is_local("docker.example.com:2375", false);
+	is_local("ssh://me@build.example.com", false);
+	/* a failed parse of an uninitialised endpoint frees nothing it did not own */
+	memset(&ep, 0xa5, sizeof ep);
+	assert_int_equal(ctxd_endpoint_parse("tcp://h:0", &ep, &err), -1);
+	ctxd_endpoint_clear(&ep);
+	memset(&ep, 0xa5, sizeof ep);
+	assert_int_equal(ctxd_endpoint_parse("unix://", &ep, &err), -1);
+	ctxd_endpoint_clear(&ep);
+}
+
 static void test_tls_env(void **state)
 {
 	struct ctxd_endpoint_options o = {.host = "tcp://127.0.0.1:2376"};
@@ -207,6 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_is_local, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
