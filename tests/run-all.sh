@@ -12,7 +12,7 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 
 deps=(meson ninja-build pkg-config gcc clang python3 util-linux
       libuv1-dev libgit2-dev libxxhash-dev libarchive-dev libpcre2-dev
-      libjansson-dev libcmocka-dev)
+      libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev scdoc fish zsh)
 missing=()
 for p in "${deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
