@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian machine and runs every ctxd test: the -Werror build with
 # the unit, cli, docker-oracle and end-to-end suites (ctxd build against a
-# private dockerd over unix, TLS and ssh), the unit and cli suites again under
+# private dockerd over unix, TLS and ssh), the packaging (meson install, the
+# .deb built, installed and purged), the unit and cli suites again under
 # AddressSanitizer + UBSan, and each libFuzzer target for a short while.
 # Ends with one line "N passed, N failed" summed over all suites.
 #   sudo tests/run-all.sh            (root: installs packages with apt-get)
@@ -18,7 +19,9 @@ deps=(meson ninja-build pkg-config gcc clang python3 util-linux
       libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev scdoc fish zsh
       # the e2e suite: a private dockerd, a static busybox for its base
       # image, TLS certificates, a loopback sshd
-      docker.io busybox-static openssl openssh-server openssh-client)
+      docker.io busybox-static openssl openssh-server openssh-client
+      # packaging: the .deb's build, the RPM spec's check
+      dpkg-dev debhelper rpm)
 missing=()
 for p in "${deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -58,6 +61,12 @@ meson setup build-ci -Dwerror=true >/dev/null
 ninja -C build-ci >/dev/null
 meson test -C build-ci --suite unit --suite cli --suite oracle --suite e2e --print-errorlogs --num-processes 1 || true
 read -r p f < <(summary build-ci); add "$p" "$f"
+
+echo "== packaging: meson install --prefix/DESTDIR, the RPM spec, the .deb built, installed, run, purged"
+tests/package/run.sh build-ci | tee build-ci/package.log || true
+p='' f=''
+read -r p f < <(sed -n 's/^package: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' build-ci/package.log) || true
+add "${p:-0}" "${f:-1}" # no count: it died before counting
 
 echo "== unit and cli suites under AddressSanitizer + UBSan (clang)"
 rm -rf build-asan

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The ways ctxd gets installed, checked as a user would meet them:
+#  - `meson install` honours --prefix and DESTDIR and installs the binary, the
+#    man pages, the completions and the systemd user units (ExecStart naming
+#    the installed binary);
+#  - the RPM spec parses (rpmspec -P, where rpm is installed) and every
+#    packaging file carries meson's version;
+#  - the Debian package builds (packaging/build-deb.sh, in a copy of the
+#    tree), installs with its dependencies, runs `ctxd --version` and a
+#    `ctxd pack` from /usr/bin/ctxd, completes in bash from where it was
+#    installed, enables the user socket, and purges without leaving a file.
+#     tests/package/run.sh BUILD_DIR    (root: installs and purges the package)
+# BUILD_DIR is a configured meson build; its prefix is changed (nothing is
+# recompiled). Ends with "package: N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(realpath "$1")
+tmp=$(mktemp -d /tmp/ctxd-package.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+check() { # NAME COMMAND...: passes when the command succeeds
+  local name=$1
+  shift
+  if out=$("$@" 2>&1); then ok "$name"; else fail "$name"; echo "$out" | tail -n 30 | sed 's/^/     /'; fi
+}
+finish() {
+  echo "package: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$top/meson.build" | head -n 1)
+
+# The files every installation holds, relative to the prefix.
+installed_files=(
+  bin/ctxd
+  share/man/man1/ctxd.1
+  share/man/man5/ctxd.conf.5
+  share/bash-completion/completions/ctxd
+  share/zsh/site-functions/_ctxd
+  share/fish/vendor_completions.d/ctxd.fish
+  lib/systemd/user/ctxd.service
+  lib/systemd/user/ctxd.socket
+)
+
+meson_install() {
+  local prefix=/opt/ctxd-package-test dest=$tmp/dest f
+  meson configure "$build" -Dprefix="$prefix" >/dev/null || return 1
+  DESTDIR=$dest meson install -C "$build" --quiet >/dev/null || return 1
+  for f in "${installed_files[@]}"; do
+    [ -f "$dest$prefix/$f" ] || { echo "missing $prefix/$f under DESTDIR"; return 1; }
+  done
+  grep -qx "ExecStart=$prefix/bin/ctxd daemon --foreground" "$dest$prefix/lib/systemd/user/ctxd.service" ||
+    { echo "ExecStart does not name $prefix/bin/ctxd"; return 1; }
+  # nothing outside DESTDIR/PREFIX
+  if [ -n "$(find "$dest" -mindepth 1 -not -path "$dest/opt" -not -path "$dest$prefix" \
+        -not -path "$dest$prefix/*" | head -n 1)" ]; then
+    echo "files outside the prefix:"; find "$dest" -type f -not -path "$dest$prefix/*"; return 1
+  fi
+  "$dest$prefix/bin/ctxd" --version | grep -qx "ctxd $version"
+}
+check "meson install --prefix with DESTDIR" meson_install
+
+versions_agree() {
+  local deb spec
+  deb=$(sed -n '1s/^ctxd (\([^)]*\)).*/\1/p' "$top/packaging/debian/changelog")
+  spec=$(sed -n 's/^Version: *//p' "$top/packaging/rpm/ctxd.spec")
+  echo "meson $version, debian/changelog $deb, ctxd.spec $spec"
+  [ "$deb" = "$version" ] && [ "$spec" = "$version" ]
+}
+check "packaging versions equal meson's" versions_agree
+
+if command -v rpmspec >/dev/null; then
+  check "rpmspec -P packaging/rpm/ctxd.spec" rpmspec -P "$top/packaging/rpm/ctxd.spec"
+else
+  echo "note: rpmspec is not installed; the spec is not parsed"
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "note: not root; the Debian package is not built or installed"
+  finish
+fi
+if dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q "ok installed"; then
+  fail "a ctxd package is already installed: not replacing it"
+  finish
+fi
+
+mkdir "$tmp/deb"
+check "dpkg-buildpackage -us -uc -b (packaging/build-deb.sh)" \
+  env DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" "$top/packaging/build-deb.sh" "$tmp/deb"
+deb=$(ls "$tmp"/deb/ctxd_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || finish
+
+check "the package declares its libraries" \
+  sh -c "dpkg-deb -f '$deb' Depends | grep -q libgit2 && dpkg-deb -f '$deb' Depends | grep -q libarchive"
+check "apt-get install the .deb" \
+  env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb"
+
+check "/usr/bin/ctxd --version" sh -c "/usr/bin/ctxd --version | grep -qx 'ctxd $version'"
+
+pack_from_usr_bin() {
+  local proj=$tmp/proj
+  mkdir -p "$proj/src" "$proj/node_modules/x"
+  printf 'FROM scratch\nCOPY src /src\n' >"$proj/Dockerfile"
+  echo 'node_modules' >"$proj/.dockerignore"
+  echo 'main' >"$proj/src/app.js"
+  echo 'junk' >"$proj/node_modules/x/index.js"
+  echo 'notes' >"$proj/README"
+  (cd "$tmp" && /usr/bin/ctxd pack -o ctx.tar proj) || return 1
+  tar -tf "$tmp/ctx.tar" | sort >"$tmp/names"
+  printf '%s\n' .dockerignore Dockerfile src/ src/app.js | diff - "$tmp/names"
+}
+check "/usr/bin/ctxd pack (the Dockerfile's sources only)" pack_from_usr_bin
+
+packaged=$(dpkg -L ctxd)
+has_all() {
+  local f
+  for f in "${installed_files[@]}"; do
+    case $f in
+    share/zsh/*) f=share/zsh/vendor-completions/_ctxd ;; # Debian's zsh looks there
+    share/man/*) f=$f.gz ;;
+    esac
+    grep -qx "/usr/$f" <<<"$packaged" || { echo "the package lacks /usr/$f"; return 1; }
+  done
+}
+check "the package holds the man pages, completions and user units" has_all
+
+check "bash completes from the installed script" bash --norc -c '
+  source /usr/share/bash-completion/completions/ctxd
+  COMP_WORDS=(ctxd build --git-); COMP_CWORD=2; _ctxd
+  COMP_WORDS=(ctxd b); COMP_CWORD=1; _ctxd; [ "${COMPREPLY[*]}" = build ]'
+check "the user socket is enabled for every user" \
+  test -L /etc/systemd/user/sockets.target.wants/ctxd.socket
+
+check "apt-get purge ctxd" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ctxd
+left_behind() {
+  local f left=0
+  while IFS= read -r f; do
+    if [ -f "$f" ] || [ -L "$f" ]; then echo "left behind: $f"; left=1; fi
+  done <<<"$packaged"
+  [ -e /etc/systemd/user/sockets.target.wants/ctxd.socket ] && { echo "left enabled"; left=1; }
+  ! dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q 'ok installed' && [ "$left" -eq 0 ]
+}
+check "purge leaves no file behind" left_behind
+finish
