@@ -194,9 +194,14 @@ static int follow_link(struct ctxd_select *s, const char *link, char *const *res
 		return -1;
 	}
 	{
-		size_t before = s->n;
+		size_t before;
 
-		rc = add_pattern(s, clean + 1, why.data, false, err);
+		/* A link in the middle of a path goes too, as BuildKit's
+		 * FollowPaths keeps it: the daemon resolves the path through it. */
+		rc = nrest ? add_pattern(s, link, why.data, false, err) : 0;
+		before = s->n;
+		if (rc == 0)
+			rc = add_pattern(s, clean + 1, why.data, false, err);
 		if (rc == 0 && s->n > before)
 			rc = resolve_pattern(s, s->n - 1, depth + 1, err);
 	}
@@ -317,6 +322,7 @@ static int analyse(struct ctxd_select *s, const struct ctxd_context *ctx,
 		ro.build_args = o->build_args;
 		ro.nbuild_args = o->nbuild_args;
 		ro.platform = o->platform;
+		ro.classic = o->classic;
 		ro.has_onbuild = o->has_onbuild;
 		ro.ctx = o->ud;
 	}

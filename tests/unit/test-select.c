@@ -200,6 +200,32 @@ static void test_symlinks_followed(void **state)
 	free(d);
 }
 
+/* COPY cfg/app.ini where cfg is a link: the daemon resolves the path
+ * through the link, so the link goes along with its target's file (corpus
+ * case symlinks); a link met through a wildcard component too. */
+static void test_symlink_in_the_middle(void **state)
+{
+	char *d = tree("FROM scratch\nCOPY cfg/app.ini /etc/\nCOPY pkg*/x.js /x/\n");
+	struct listing l = {0};
+	char link[4096];
+
+	(void)state;
+	tu_write(d, "config/app.ini", "i");
+	tu_write(d, "config/other.ini", "o");
+	snprintf(link, sizeof link, "%s/cfg", d);
+	assert_int_equal(symlink("config", link), 0);
+	tu_write(d, "lib/x.js", "x");
+	tu_write(d, "lib/y.js", "y");
+	snprintf(link, sizeof link, "%s/pkg1", d);
+	assert_int_equal(symlink("lib", link), 0);
+	assert_null(prune(d, NULL, &l));
+	assert_string_equal(l.sent.data, "Dockerfile\ncfg\nconfig/\nconfig/app.ini\nlib/\nlib/x.js\n"
+					 "pkg1\n");
+	free_listing(&l);
+	tu_rmtree(d);
+	free(d);
+}
+
 static void test_stages_and_args(void **state)
 {
 	char *d = tree("ARG DIR=docs\n"
@@ -333,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_list_unread),
 		cmocka_unit_test(test_unread_dir_never_opened),
 		cmocka_unit_test(test_symlinks_followed),
+		cmocka_unit_test(test_symlink_in_the_middle),
 		cmocka_unit_test(test_stages_and_args),
 		cmocka_unit_test(test_whole_context),
 		cmocka_unit_test(test_dockerignore_still_applies),
