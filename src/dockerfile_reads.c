@@ -68,8 +68,6 @@ struct an {
 	struct state *st;
 	size_t nst, cap;
 	bool oom;
-	bool tmpfs;
-	unsigned tmpfs_line;
 	size_t reads_cap, steps_cap;
 };
 
@@ -747,6 +745,14 @@ static void mark_reachable(struct an *an, size_t target)
 	an->st[target].reachable = true;
 	an->st[target].why = xstrdup(an, "target");
 	queue[qt++] = target;
+	/* dispatchDockerfileWithCancellation: stages[:target+1], all of them */
+	for (size_t i = 0; an->o->classic && i < target; i++) {
+		if (!an->st[i].registered)
+			continue;
+		an->st[i].reachable = true;
+		an->st[i].why = xstrdup(an, "the classic builder builds every stage before the target");
+		queue[qt++] = i;
+	}
 	while (qh < qt) {
 		struct state *s = &an->st[queue[qh++]];
 		size_t self = (size_t)(s - an->st);
@@ -1075,10 +1081,9 @@ static int dispatch_run(struct an *an, size_t si, const struct cmd *c, const cha
 			ctxd_buf_printf(&eff, "%sa %s mount", eff.len ? ", " : "",
 					m.type == CTXD_MOUNT_SECRET ? "secret" : "ssh");
 		} else if (m.type == CTXD_MOUNT_TMPFS) {
-			/* BuildKit records "/" for it: see the tmpfs rule at the end */
-			if (!an->tmpfs)
-				an->tmpfs_line = in->line;
-			an->tmpfs = true;
+			/* BuildKit records "/" among its include paths for it, but
+			 * mounts an empty directory: the image never depends on
+			 * the context through it, so it reads nothing. */
 			ctxd_buf_printf(&eff, "%sa tmpfs mount", eff.len ? ", " : "");
 		} else if (!(pat = context_pattern(an, m.source ? m.source : ""))) {
 			whole(an, in->line, m.source && *m.source
@@ -1387,13 +1392,6 @@ static int analyse(struct an *an)
 	}
 	if (dispatch_states(an) < 0)
 		return -1;
-	/* A tmpfs mount puts "/" among BuildKit's paths: harmless alone (the
-	 * context is not used), everything once anything else reads it. */
-	if (an->tmpfs && (an->out->nreads > 0 || an->out->whole_context))
-		whole(an, an->tmpfs_line,
-		      xprintf(an, "RUN --mount=type=tmpfs (line %u) makes BuildKit transfer the "
-			      "whole context whenever another instruction reads from it",
-			      an->tmpfs_line));
 	return an->oom ? oom(an) : 0;
 }
 

@@ -33,6 +33,9 @@ struct ctxd_dockerfile_reads_options {
 	 * tag or digest, docker.io/ prefix allowed) as the built-in frontend.
 	 * Off: any syntax directive means the whole context. */
 	bool trust_official_syntax;
+	/* The classic builder: it builds every stage up to the target, in file
+	 * order, not only the ones the target depends on. */
+	bool classic;
 };
 
 /* One context path pattern a reachable instruction reads. */

@@ -23,6 +23,8 @@ struct ctxd_select_options {
 	const char *const *build_args;  /* "NAME=VALUE" */
 	size_t nbuild_args;
 	const char *platform;           /* --platform; NULL: linux/amd64 */
+	bool classic;                   /* the classic builder: every stage up
+					 * to the target is built */
 	/* Whether a base image has ONBUILD triggers (the daemon's image
 	 * inspect). NULL: assume none. */
 	bool (*has_onbuild)(void *ud, const char *image);

@@ -169,6 +169,7 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		.build_args = (const char *const *)o->arg_kv,
 		.nbuild_args = o->narg_kv,
 		.platform = o->platform,
+		.classic = o->ctx.classic_ignore,
 		.has_onbuild = d ? has_onbuild : NULL,
 		.ud = d,
 		.warn = cli_warn_cb,

@@ -269,6 +269,36 @@ static void test_targets(void **state)
 	check_error(df, &o, "Dockerfile: target stage \"tst\" could not be found (did you mean test?)");
 }
 
+/* The classic builder builds every stage up to the target, used or not
+ * (corpus case java-gradle-target), and none after it. */
+static void test_classic_builds_earlier_stages(void **state)
+{
+	static const char df[] =
+		"FROM alpine AS base\nCOPY common /common\n"
+		"FROM base AS test\nCOPY tests /tests\n"
+		"FROM alpine AS release\nCOPY app /app\n"
+		"FROM alpine AS later\nCOPY later /later\n";
+	struct ctxd_dockerfile_reads_options o = {.target = "release", .classic = true};
+	struct ctxd_dockerfile *d = parse(df);
+	struct ctxd_dockerfile_reads r;
+	struct ctxd_error err;
+
+	(void)state;
+	check(df, &o, false, NULL, "common:2 tests:4 app:6");
+	o.target = "base";
+	check(df, &o, false, NULL, "common:2");
+	o.classic = false;
+	o.target = "release";
+	check(df, &o, false, NULL, "app:6");
+	o.classic = true;
+	assert_int_equal(ctxd_dockerfile_reads(d, &o, &r, &err), 0);
+	assert_true(r.stages[1].reachable);
+	assert_string_equal(r.stages[1].why, "the classic builder builds every stage before the target");
+	assert_false(r.stages[3].reachable);
+	ctxd_dockerfile_reads_clear(&r);
+	ctxd_dockerfile_destroy(d);
+}
+
 static void test_copy_from_index_and_name(void **state)
 {
 	(void)state;
@@ -460,9 +490,13 @@ static void test_tmpfs(void **state)
 	(void)state;
 	/* alone it uses no context at all */
 	check("FROM alpine\nRUN --mount=type=tmpfs,target=/tmp true\n", NULL, false, NULL, "");
-	/* with any other read, BuildKit's "/" means everything */
-	check("FROM alpine\nCOPY a /a\nRUN --mount=type=tmpfs,target=/tmp true\n", NULL, true,
-	      "RUN --mount=type=tmpfs (line 3)", "a:2");
+	/* BuildKit lists "/" for it and would transfer everything, but the
+	 * mount is an empty directory: only the COPY is read (corpus case
+	 * cache-mount proves the image is the same) */
+	check("FROM alpine\nCOPY a /a\nRUN --mount=type=tmpfs,target=/tmp true\n", NULL, false,
+	      NULL, "a:2");
+	check("FROM alpine\nRUN --mount=type=tmpfs,target=/t,source=x true\nCOPY b /b\n", NULL,
+	      false, NULL, "b:3");
 }
 
 static void test_heredoc_sources(void **state)
@@ -647,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_base_image_env_is_unknown),
 		cmocka_unit_test(test_env_forms),
 		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_classic_builds_earlier_stages),
 		cmocka_unit_test(test_copy_from_index_and_name),
 		cmocka_unit_test(test_copy_from_image),
 		cmocka_unit_test(test_from_errors),
