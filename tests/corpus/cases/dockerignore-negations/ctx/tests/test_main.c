@@ -1,0 +1,2 @@
+#include "../src/main.c"
+int test_main(void) { return 0; }

@@ -1,0 +1,4 @@
+import app
+
+def test_main():
+    app.main()
