@@ -40,6 +40,7 @@ struct pending {
 struct walker {
 	const struct ctxd_context *ctx;
 	const struct ctxd_scan_options *o;
+	const struct ctxd_scan_source *src;
 	ctxd_scan_visit_fn visit;
 	void *ud;
 	struct ctxd_error *err;
@@ -128,6 +129,10 @@ static bool readable_file(struct walker *w, int dirfd, const char *name, const s
 		return true;
 	if (st->st_uid == w->euid)
 		return st->st_mode & S_IRUSR;
+	if (dirfd < 0) {
+		dirfd = w->ctx->rootfd;
+		name = w->path.data;
+	}
 	return faccessat(dirfd, name, R_OK, AT_EACCESS) == 0 || errno != EACCES;
 }
 
@@ -184,7 +189,8 @@ static int visit_excluded(struct walker *w, const struct stat *st, int rule, boo
 	return w->visit(w->ud, &e, w->err);
 }
 
-static int emit(struct walker *w, int dirfd, const char *name, const struct stat *st, int rule);
+static int emit(struct walker *w, struct ctxd_scan_dir *dir, size_t idx, const char *name,
+		const struct stat *st, int rule);
 
 /* Sends the held-back parents of the entry about to be sent. */
 static int flush_pending(struct walker *w)
@@ -202,7 +208,7 @@ static int flush_pending(struct walker *w)
 		p->emitted = true;
 		w->path.data[p->len] = '\0';
 		w->path.len = p->len;
-		rc = emit(w, -1, NULL, &p->st, p->rule);
+		rc = emit(w, NULL, 0, NULL, &p->st, p->rule);
 		w->path.data[p->len] = c;
 		w->path.len = len;
 	}
@@ -210,11 +216,14 @@ static int flush_pending(struct walker *w)
 	return rc;
 }
 
-/* Emits a sent entry: symlink target, hardlink folding, socket skipping. */
-static int emit(struct walker *w, int dirfd, const char *name, const struct stat *st, int rule)
+/* Emits a sent entry: symlink target, hardlink folding, socket skipping.
+ * dir (NULL for a held-back parent) holds it as its idx-th name. */
+static int emit(struct walker *w, struct ctxd_scan_dir *dir, size_t idx, const char *name,
+		const struct stat *st, int rule)
 {
 	struct ctxd_entry e;
 	char *target = NULL;
+	int dirfd = dir ? w->src->fd(w->src->ud, dir) : -1;
 	int rc;
 
 	if (!w->flushing && w->npending && !w->pending[w->npending - 1].emitted &&
@@ -255,29 +264,16 @@ static int emit(struct walker *w, int dirfd, const char *name, const struct stat
 		w->links.n++;
 	}
 	if (e.type == CTXD_ENTRY_SYMLINK) {
-		size_t cap = (size_t)st->st_size + 1;
-		ssize_t n;
-
-		for (;;) {
-			target = malloc(cap);
-			if (!target) {
+		target = dir ? w->src->readlink(w->src->ud, dir, idx, &e.link_len) : NULL;
+		if (!target) {
+			if (errno == ENOMEM) {
 				ctxd_error_set(w->err, "out of memory");
 				return -1;
 			}
-			n = readlinkat(dirfd, name, target, cap);
-			if (n < 0) {
-				warnf(w, "skipping %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
-				free(target);
-				return 0;
-			}
-			if ((size_t)n < cap)
-				break;
-			free(target);
-			cap *= 2;
+			warnf(w, "skipping %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
+			return 0;
 		}
-		target[n] = '\0';
 		e.link = target;
-		e.link_len = (size_t)n;
 	}
 	if (w->ctx->dockerfile_outside && strcmp(w->path.data, ".dockerignore") == 0 &&
 	    e.type != CTXD_ENTRY_FILE) {
@@ -290,7 +286,8 @@ static int emit(struct walker *w, int dirfd, const char *name, const struct stat
 	if (w->ctx->dockerfile_outside && e.type == CTXD_ENTRY_FILE &&
 	    strcmp(w->path.data, ".dockerignore") == 0) {
 		/* Docker appends its copy's name to the .dockerignore it sends */
-		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = dirfd >= 0 ? openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+				    : openat(w->ctx->rootfd, w->path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		char buf[65536];
 		ssize_t n;
 
@@ -367,6 +364,109 @@ static int list_dir(DIR *d, char ***names_out, size_t *n_out, struct ctxd_buf *a
 	return 0;
 }
 
+/* The disk source: one open DIR per directory on the walk's path. */
+struct ctxd_scan_dir {
+	DIR *d;
+	struct ctxd_buf arena;
+	char **names;
+	size_t n;
+};
+
+static struct ctxd_scan_dir *disk_open(void *ud, int rootfd, struct ctxd_scan_dir *parent,
+				       const char *name, const char *path)
+{
+	struct ctxd_scan_dir *h;
+	int fd;
+
+	(void)ud;
+	if (parent)
+		fd = openat(dirfd(parent->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	else
+		fd = openat(rootfd, *path ? path : ".",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (*path ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return NULL;
+	h = calloc(1, sizeof *h);
+	if (!h || !(h->d = fdopendir(fd))) {
+		int e = h ? errno : ENOMEM;
+
+		free(h);
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return h;
+}
+
+static int disk_list(void *ud, struct ctxd_scan_dir *h, char ***names, size_t *n)
+{
+	(void)ud;
+	if (list_dir(h->d, &h->names, &h->n, &h->arena) < 0)
+		return -1;
+	*names = h->names;
+	*n = h->n;
+	return 0;
+}
+
+static int disk_stat(void *ud, struct ctxd_scan_dir *h, size_t i, struct stat *st)
+{
+	(void)ud;
+	return fstatat(dirfd(h->d), h->names[i], st, AT_SYMLINK_NOFOLLOW);
+}
+
+static char *disk_readlink(void *ud, struct ctxd_scan_dir *h, size_t i, size_t *len)
+{
+	size_t cap = 256;
+
+	(void)ud;
+	for (;;) {
+		char *target = malloc(cap);
+		ssize_t n;
+
+		if (!target)
+			return NULL;
+		n = readlinkat(dirfd(h->d), h->names[i], target, cap);
+		if (n < 0) {
+			int e = errno;
+
+			free(target);
+			errno = e;
+			return NULL;
+		}
+		if ((size_t)n < cap) {
+			target[n] = '\0';
+			*len = (size_t)n;
+			return target;
+		}
+		free(target);
+		cap *= 2;
+	}
+}
+
+static int disk_fd(void *ud, struct ctxd_scan_dir *h)
+{
+	(void)ud;
+	return dirfd(h->d);
+}
+
+static void disk_close(void *ud, struct ctxd_scan_dir *h)
+{
+	(void)ud;
+	closedir(h->d);
+	free(h->names);
+	ctxd_buf_free(&h->arena);
+	free(h);
+}
+
+const struct ctxd_scan_source ctxd_scan_disk_source = {
+	.open_dir = disk_open,
+	.list = disk_list,
+	.stat = disk_stat,
+	.readlink = disk_readlink,
+	.fd = disk_fd,
+	.close = disk_close,
+};
+
 static int push_pending(struct walker *w, const struct stat *st, int rule)
 {
 	if (w->npending == w->cappending) {
@@ -394,28 +494,20 @@ static int pop_pending(struct walker *w)
 }
 
 /*
- * Walks the directory open as fd_in (taken over), whose relative path is in w->path.
+ * Walks the directory open as h (taken over), whose relative path is in w->path.
  * walk_on: the tar walker looks inside; check_on: the validation pass does.
  * parent: the tar walker's match vector for this directory (NULL at root).
  * sel: the Dockerfile filter's verdict for this directory (IN without one).
  */
-static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, const uint8_t *parent,
+static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, bool check_on, const uint8_t *parent,
 		    enum ctxd_select_verdict sel)
 {
-	struct ctxd_buf arena = {0};
 	char **names = NULL;
 	size_t n = 0, base = w->path.len;
 	uint8_t *vec = NULL;
-	DIR *d;
 	int rc = -1;
 
-	d = fdopendir(fd_in);
-	if (!d) {
-		close(fd_in);
-		fail_path(w, "can't stat", errno);
-		return -1;
-	}
-	if (list_dir(d, &names, &n, &arena) < 0) {
+	if (w->src->list(w->src->ud, h, &names, &n) < 0) {
 		if (check_on) {
 			fail_path(w, "can't stat", errno);
 			goto out;
@@ -445,7 +537,7 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 			ctxd_error_set(w->err, "out of memory");
 			goto out;
 		}
-		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (w->src->stat(w->src->ud, h, i, &st) < 0) {
 			if (sel == CTXD_SELECT_BELOW)
 				csel = ctxd_select_path(w->o->select, w->path.data, w->path.len, false, w->err);
 			if (csel < 0)
@@ -481,7 +573,7 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 			if (is_dir) {
 				child_check = !vx;
 			} else if (!vx && !S_ISLNK(st.st_mode) && !S_ISFIFO(st.st_mode) &&
-				   !readable_file(w, dirfd(d), name, &st)) {
+				   !readable_file(w, w->src->fd(w->src->ud, h), name, &st)) {
 				fail_path(w, "no permission to read from", EACCES);
 				goto out;
 			}
@@ -503,7 +595,7 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 			if (csel == CTXD_SELECT_OUT && !(w->o->want_excluded && w->o->list_unread))
 				child_walk = false;
 			if (sent && csel == CTXD_SELECT_IN) {
-				if (emit(w, dirfd(d), name, &st, rule) < 0)
+				if (emit(w, h, i, name, &st, rule) < 0)
 					goto out;
 			} else if (sent && csel == CTXD_SELECT_BELOW) {
 				held = true; /* sent once something inside is */
@@ -516,9 +608,10 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 		/* Docker lists every directory its validation pass reaches, even
 		 * an excluded one, and fails if it cannot. */
 		if (is_dir && (child_walk || child_check || do_check)) {
-			int fd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			struct ctxd_scan_dir *ch = w->src->open_dir(w->src->ud, w->ctx->rootfd, h, name,
+								      w->path.data);
 
-			if (fd < 0) {
+			if (!ch) {
 				if (do_check) {
 					fail_path(w, "can't stat", errno);
 					goto out;
@@ -529,14 +622,14 @@ static int walk_dir(struct walker *w, int fd_in, bool walk_on, bool check_on, co
 				continue;
 			}
 			if (!child_walk && !child_check) {
-				close(fd);
+				w->src->close(w->src->ud, ch);
 				continue;
 			}
 			if (held && push_pending(w, &st, rule) < 0) {
-				close(fd);
+				w->src->close(w->src->ud, ch);
 				goto out;
 			}
-			if (walk_dir(w, fd, child_walk, child_check, child_walk ? vec : NULL, csel) < 0)
+			if (walk_dir(w, ch, child_walk, child_check, child_walk ? vec : NULL, csel) < 0)
 				goto out;
 			if (held && pop_pending(w) < 0)
 				goto out;
@@ -548,9 +641,7 @@ out:
 	if (w->path.data)
 		w->path.data[base] = '\0';
 	free(vec);
-	free(names);
-	ctxd_buf_free(&arena);
-	closedir(d);
+	w->src->close(w->src->ud, h);
 	return rc;
 }
 
@@ -599,18 +690,21 @@ int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options
 	struct walker w = {
 		.ctx = ctx, .o = opts, .visit = visit, .ud = ud, .err = err,
 		.nrules = ctxd_ignore_count(ctx->walk), .euid = geteuid(),
+		.src = opts && opts->source ? opts->source : &ctxd_scan_disk_source,
 	};
-	int fd, rc;
+	struct ctxd_scan_dir *root;
+	int rc;
 
 	if (ctx->dockerfile_outside)
 		snprintf(w.synth, sizeof w.synth, "%s", ctx->dockerfile_copy);
 	ctxd_buf_puts(&w.path, "");
-	fd = openat(ctx->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
+	root = w.src->open_dir(w.src->ud, ctx->rootfd, NULL, NULL, "");
+	if (!root) {
 		ctxd_error_set(err, "%s: %s", ctx->root, strerror(errno));
+		ctxd_buf_free(&w.path);
 		return -1;
 	}
-	rc = walk_dir(&w, fd, true, true, NULL,
+	rc = walk_dir(&w, root, true, true, NULL,
 		      opts && opts->select && !ctxd_select_all(opts->select) ? CTXD_SELECT_BELOW
 									     : CTXD_SELECT_IN);
 	if (rc == 0 && ctx->dockerfile_outside)

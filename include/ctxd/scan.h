@@ -7,6 +7,7 @@
 #define CTXD_SCAN_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "ctxd/context.h"
 #include "ctxd/entry.h"
@@ -18,7 +19,37 @@
 typedef int (*ctxd_scan_visit_fn)(void *ud, const struct ctxd_entry *e,
 				  struct ctxd_error *err);
 
+/* Where the walk reads the tree: the disk (ctxd_scan_disk_source, the
+ * default) or another view of it that answers exactly as the disk would at
+ * that instant, such as the daemon's synced index (include/ctxd/index.h).
+ * A directory is an opaque handle; failures return -1 (or NULL) with errno
+ * set as the system call would have. */
+struct ctxd_scan_dir;
+
+struct ctxd_scan_source {
+	/* The directory at `path` (context-relative, "" for the root): a
+	 * child `name` of `parent`, or, when parent is NULL, reached from
+	 * rootfd. */
+	struct ctxd_scan_dir *(*open_dir)(void *ud, int rootfd, struct ctxd_scan_dir *parent,
+					  const char *name, const char *path);
+	/* Its names sorted by bytes, without "." and ".."; valid until close. */
+	int (*list)(void *ud, struct ctxd_scan_dir *dir, char ***names, size_t *n);
+	/* lstat of the i-th listed name. */
+	int (*stat)(void *ud, struct ctxd_scan_dir *dir, size_t i, struct stat *st);
+	/* The i-th name's symlink target, malloc'd and NUL-terminated. */
+	char *(*readlink)(void *ud, struct ctxd_scan_dir *dir, size_t i, size_t *len);
+	/* The fd the entries' `name` is relative to, or -1: open `path`
+	 * relative to the context root instead. */
+	int (*fd)(void *ud, struct ctxd_scan_dir *dir);
+	void (*close)(void *ud, struct ctxd_scan_dir *dir);
+	void *ud;
+};
+
+extern const struct ctxd_scan_source ctxd_scan_disk_source;
+
 struct ctxd_scan_options {
+	/* NULL: the disk. */
+	const struct ctxd_scan_source *source;
 	/* Also visit what is not sent (entry.excluded set): excluded paths
 	 * the walk saw, and excluded directories it did not open (pruned). */
 	bool want_excluded;
