@@ -100,6 +100,26 @@ char *ctxd_index_node_path(const struct ctxd_index *idx, const struct ctxd_index
 	return b.oom ? (ctxd_buf_free(&b), NULL) : ctxd_buf_take(&b);
 }
 
+/* Updates the stat fields; a moved key forgets the hash. */
+static void node_restat(struct ctxd_index_node *n, const struct stat *st)
+{
+	if (n->size != (uint64_t)st->st_size || n->mtime != st->st_mtim.tv_sec ||
+	    n->mtime_nsec != (uint32_t)st->st_mtim.tv_nsec || n->ctime != st->st_ctim.tv_sec ||
+	    n->ctime_nsec != (uint32_t)st->st_ctim.tv_nsec || n->ino != st->st_ino || n->dev != st->st_dev)
+		n->flags &= (uint8_t)~N_HASHED;
+	n->size = (uint64_t)st->st_size;
+	n->mtime = st->st_mtim.tv_sec;
+	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	n->ctime = st->st_ctim.tv_sec;
+	n->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	n->mode = st->st_mode;
+	n->uid = st->st_uid;
+	n->gid = st->st_gid;
+	n->nlink = (uint32_t)st->st_nlink;
+	n->rdev_major = major(st->st_rdev);
+	n->rdev_minor = minor(st->st_rdev);
+}
+
 static struct ctxd_index_node *node_new(const char *name, const struct stat *st, const char *target,
 					size_t target_len)
 {
@@ -120,40 +140,8 @@ static struct ctxd_index_node *node_new(const char *name, const struct stat *st,
 		n->link_len = (uint16_t)target_len;
 	}
 	n->tag = -1;
-	n->dev = st->st_dev;
-	n->ino = st->st_ino;
-	n->size = (uint64_t)st->st_size;
-	n->mtime = st->st_mtim.tv_sec;
-	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	n->ctime = st->st_ctim.tv_sec;
-	n->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
-	n->mode = st->st_mode;
-	n->uid = st->st_uid;
-	n->gid = st->st_gid;
-	n->nlink = (uint32_t)st->st_nlink;
-	n->rdev_major = major(st->st_rdev);
-	n->rdev_minor = minor(st->st_rdev);
+	node_restat(n, st);
 	return n;
-}
-
-/* Updates the stat fields; a moved key forgets the hash. */
-static void node_restat(struct ctxd_index_node *n, const struct stat *st)
-{
-	if (n->size != (uint64_t)st->st_size || n->mtime != st->st_mtim.tv_sec ||
-	    n->mtime_nsec != (uint32_t)st->st_mtim.tv_nsec || n->ctime != st->st_ctim.tv_sec ||
-	    n->ctime_nsec != (uint32_t)st->st_ctim.tv_nsec || n->ino != st->st_ino || n->dev != st->st_dev)
-		n->flags &= (uint8_t)~N_HASHED;
-	n->size = (uint64_t)st->st_size;
-	n->mtime = st->st_mtim.tv_sec;
-	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	n->ctime = st->st_ctim.tv_sec;
-	n->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
-	n->mode = st->st_mode;
-	n->uid = st->st_uid;
-	n->gid = st->st_gid;
-	n->nlink = (uint32_t)st->st_nlink;
-	n->rdev_major = major(st->st_rdev);
-	n->rdev_minor = minor(st->st_rdev);
 }
 
 static void node_to_stat(const struct ctxd_index_node *n, struct stat *st)
