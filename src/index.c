@@ -107,6 +107,8 @@ static void node_restat(struct ctxd_index_node *n, const struct stat *st)
 	    n->mtime_nsec != (uint32_t)st->st_mtim.tv_nsec || n->ctime != st->st_ctim.tv_sec ||
 	    n->ctime_nsec != (uint32_t)st->st_ctim.tv_nsec || n->ino != st->st_ino || n->dev != st->st_dev)
 		n->flags &= (uint8_t)~N_HASHED;
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
 	n->size = (uint64_t)st->st_size;
 	n->mtime = st->st_mtim.tv_sec;
 	n->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
