@@ -343,6 +343,21 @@ def zsh_names_every_command_and_option():
         expect(p.returncode == 0, f"zsh -n _ctxd: {p.stderr}")
 
 
+HOW_TO_FIX = """
+A new command or option goes in each of these (tests/cli/test_docs.py checks them):
+  doc/ctxd.1.scd                    a '## ctxd CMD' section under COMMANDS (and the SYNOPSIS);
+                                    each option in bold: *--name*=_VALUE_ or *-x*, *--name*;
+                                    a shared context option under CONTEXT OPTIONS; a getenv()
+                                    name under ENVIRONMENT; a .ctxd.conf key in doc/ctxd.conf.5.scd
+  packaging/completions/ctxd.bash   _ctxd_commands, the command's case in _ctxd_options ('--name='
+                                    when it takes a value), fixed values in _ctxd_values, file-valued
+                                    options in _ctxd_file_option
+  packaging/completions/_ctxd       the commands array in _ctxd and a _ctxd_CMD function (zsh)
+  packaging/completions/ctxd.fish   complete -c ctxd -n "__fish_seen_subcommand_from CMD" -l name
+  CMD --help                        every long option of the getopt table, in the option lines
+"""
+
+
 def main():
     global CTXD, SRC
     ap = argparse.ArgumentParser()
@@ -360,6 +375,8 @@ def main():
         except Exception as e:  # one failing check must not hide the others
             failed += 1
             print(f"FAIL {fn.__name__}: {e}")
+    if failed:
+        print(HOW_TO_FIX)
     print(f"docs: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

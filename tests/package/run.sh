@@ -84,8 +84,12 @@ if [ "$(id -u)" -ne 0 ]; then
   finish
 fi
 if dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q "ok installed"; then
-  fail "a ctxd package is already installed: not replacing it"
-  finish
+  if [ "${CI:-}" != true ]; then
+    fail "a ctxd package is already installed: not replacing it (CI=true purges it first)"
+    finish
+  fi
+  echo "note: purging the ctxd package an earlier, interrupted run left installed"
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ctxd >/dev/null
 fi
 
 mkdir "$tmp/deb"
