@@ -166,6 +166,8 @@ out:
 	free(r.manifest_index);
 	free(r.via_len);
 	ctxd_manifest_destroy(r.m);
+	if (rc < 0)
+		ctxd_explain_clear(out);
 	return rc;
 }
 

@@ -47,7 +47,7 @@ struct ctxd_explain {
 /* Scans ctx with so (select and filters as the commands use them; the
  * visitor fields are overwritten) and decides each of paths[0..n), which
  * are context-relative. Duplicates are found among sent files. Returns 0,
- * or -1 with err set (the scan's error, an invalid path). */
+ * or -1 with err set (the scan's error, an invalid path) and *out empty. */
 int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
 		     const char *const *paths, size_t n, struct ctxd_explain *out,
 		     struct ctxd_error *err);
