@@ -266,6 +266,21 @@ int ctxd_jsonstream_finish(struct ctxd_jsonstream *js, struct ctxd_error *err)
 	if (js->state == BETWEEN)
 		return 0;
 	excerpt(js->part.data ? js->part.data : "", js->part.len, ex, sizeof ex);
+	/* the scanner only counts brackets: an unfinished value that could
+	 * never have become JSON ("{not json") is invalid, not cut short */
+	if (js->part.len) {
+		json_error_t jerr;
+		json_t *v = json_loadb(js->part.data, js->part.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+		json_decref(v);
+		if (!v && json_error_code(&jerr) != json_error_premature_end_of_input) {
+			ctxd_error_set(&js->why, "invalid JSON from the daemon (message %zu, at byte %llu): %s: %s",
+				       js->count + 1,
+				       js->offset - js->part.len + (unsigned long long)(jerr.position > 0 ? jerr.position : 0),
+				       jerr.text, ex);
+			return die(js, err);
+		}
+	}
 	ctxd_error_set(&js->why, "truncated message from the daemon (message %zu, %zu bytes): %s",
 		       js->count + 1, js->part.len, ex);
 	return die(js, err);

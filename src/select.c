@@ -32,6 +32,7 @@ struct pat {
 	char **comps;  /* the text split at '/' */
 	bool literal;
 	bool named;    /* counts as the Dockerfile naming the path */
+	bool forced;   /* sent because the builder reads it, not read by a step */
 };
 
 struct ctxd_select {
@@ -363,6 +364,20 @@ static int analyse(struct ctxd_select *s, const struct ctxd_context *ctx,
 	return 0;
 }
 
+/* A file the builder itself reads; no step reads it unless another
+ * pattern says so. */
+static int add_forced(struct ctxd_select *s, const char *text, const char *origin,
+		      struct ctxd_error *err)
+{
+	size_t before = s->n;
+
+	if (add_pattern(s, text, origin, true, err) < 0)
+		return -1;
+	if (s->n > before)
+		s->pats[before].forced = true;
+	return 0;
+}
+
 int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_options *o,
 		       struct ctxd_select **out, struct ctxd_error *err)
 {
@@ -382,9 +397,9 @@ int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_
 	nreads = s->n;
 	/* the builder reads these itself */
 	if (!ctx->dockerfile_outside &&
-	    add_pattern(s, ctx->dockerfile_rel, "always sent: the builder reads the Dockerfile", true, err) < 0)
+	    add_forced(s, ctx->dockerfile_rel, "always sent: the builder reads the Dockerfile", err) < 0)
 		goto fail;
-	if (add_pattern(s, ".dockerignore", "always sent: the builder reads the ignore file", true, err) < 0)
+	if (add_forced(s, ".dockerignore", "always sent: the builder reads the ignore file", err) < 0)
 		goto fail;
 	if (ctx->ignore_path) {
 		char *rel = ctxd_path_rel(ctx->root, ctx->ignore_path);
@@ -394,7 +409,7 @@ int ctxd_select_create(const struct ctxd_context *ctx, const struct ctxd_select_
 			goto fail;
 		}
 		if (strncmp(rel, "../", 3) != 0 &&
-		    add_pattern(s, rel, "always sent: the builder reads the ignore file", true, err) < 0) {
+		    add_forced(s, rel, "always sent: the builder reads the ignore file", err) < 0) {
 			free(rel);
 			goto fail;
 		}
@@ -495,19 +510,22 @@ int ctxd_select_path(const struct ctxd_select *s, const char *path, size_t len, 
 	return below ? CTXD_SELECT_BELOW : CTXD_SELECT_OUT;
 }
 
-const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, size_t len)
+/* The first pattern matching path or an ancestor, shortest first; with
+ * steps_only, patterns of files only the builder reads do not count. */
+static const char *explain(const struct ctxd_select *s, const char *path, size_t len, bool steps_only)
 {
 	struct ctxd_select *ms = (struct ctxd_select *)s;
 
 	if (s->all)
 		return s->all_reason;
-	/* the path itself and each ancestor, shortest first */
 	for (size_t end = 0; end <= len; end++) {
 		if (end < len && path[end] != '/')
 			continue;
 		for (size_t i = 0; i < s->n; i++) {
 			struct ctxd_error err;
 
+			if (steps_only && s->pats[i].forced)
+				continue;
 			if (ctxd_pattern_match(s->pats[i].p, path, end, &err) == 1) {
 				ms->explain.len = 0;
 				if (end < len)
@@ -520,6 +538,56 @@ const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, s
 		}
 	}
 	return NULL;
+}
+
+const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, size_t len)
+{
+	return explain(s, path, len, false);
+}
+
+/* One file docker keeps from COPY: reported when the build reads it. */
+static void report_hidden(const struct ctxd_select *s, const char *path, ctxd_select_hidden_fn fn,
+			  void *ud)
+{
+	const char *reader = NULL;
+
+	if (s && !(reader = explain(s, path, strlen(path), true)))
+		return;
+	fn(ud, path, reader);
+}
+
+/* Whether the ignore file in force excludes path, as BuildKit's transfer
+ * decides (a path or a parent matching). */
+static int ignored(const struct ctxd_context *ctx, const char *path, struct ctxd_error *err)
+{
+	if (!ctx->user)
+		return 0;
+	return ctxd_ignore_match_or_parent(ctx->user, path, strlen(path), err);
+}
+
+int ctxd_select_hidden_reads(const struct ctxd_select *s, const struct ctxd_context *ctx,
+			     ctxd_select_hidden_fn fn, void *ud, struct ctxd_error *err)
+{
+	struct stat st;
+	bool on_disk = fstatat(ctx->rootfd, ".dockerignore", &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int ex;
+
+	if (ctx->dockerfile_outside) {
+		if (ctx->dockerfile_copy)
+			report_hidden(s, ctx->dockerfile_copy, fn, ud);
+	} else {
+		if ((ex = ignored(ctx, ctx->dockerfile_rel, err)) < 0)
+			return -1;
+		if (ex)
+			report_hidden(s, ctx->dockerfile_rel, fn, ud);
+	}
+	/* .dockerignore: the one on disk when it excludes itself, or the one
+	 * made to name an outside Dockerfile's copy */
+	if ((ex = on_disk ? ignored(ctx, ".dockerignore", err) : ctx->dockerfile_outside) < 0)
+		return -1;
+	if (ex)
+		report_hidden(s, ".dockerignore", fn, ud);
+	return 0;
 }
 
 bool ctxd_select_names(const struct ctxd_select *s, const char *path, size_t len)

@@ -67,6 +67,19 @@ int ctxd_select_path(const struct ctxd_select *s, const char *path, size_t len, 
  * it or an ancestor; NULL when none does. Owned by s. */
 const char *ctxd_select_explain(const struct ctxd_select *s, const char *path, size_t len);
 
+/* Files in the context tar that docker never lets a COPY see: the
+ * Dockerfile and .dockerignore when the ignore file in force excludes them
+ * (the classic builder deletes them before the build; BuildKit's own
+ * transfer never sends them), and an outside Dockerfile's copy with the
+ * .dockerignore made to name it. BuildKit given a tar (version=2) reads the
+ * Dockerfile from it and shows a COPY everything in it. Calls fn for each
+ * such file a step reads, with the reading step ("read by COPY at FILE:3
+ * (names .)", or why the whole context is read); with s NULL (no analysis)
+ * for each such file, with reader NULL. -1 on a pattern error. */
+typedef void (*ctxd_select_hidden_fn)(void *ud, const char *path, const char *reader);
+int ctxd_select_hidden_reads(const struct ctxd_select *s, const struct ctxd_context *ctx,
+			     ctxd_select_hidden_fn fn, void *ud, struct ctxd_error *err);
+
 /* True when the Dockerfile names path or an ancestor of it literally (a
  * source without wildcards, other than the whole context), or the path is
  * the Dockerfile or an ignore file. Filters that may change the image (the

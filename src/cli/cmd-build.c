@@ -18,6 +18,7 @@
 #include "ctxd/outfile.h"
 #include "ctxd/progress.h"
 #include "ctxd/scan.h"
+#include "ctxd/select.h"
 #include "ctxd/summary.h"
 #include "ctxd/units.h"
 
@@ -97,6 +98,15 @@ static int parse_compress(const char *v, enum ctxd_compress *c, bool *autoc)
 	else
 		return -1;
 	return 0;
+}
+
+/* BuildKit given a tar shows COPY the files docker hides from it. */
+static void warn_hidden(void *ud, const char *path, const char *reader)
+{
+	(void)ud;
+	cli_warn("BuildKit shows COPY every file in the tar: %s may be copied into the image, "
+		 "where docker build leaves it out (%s); --builder-version=1 leaves it out",
+		 path, reader ? reader : "if a COPY or ADD reads it");
 }
 
 static int write_iidfile(const char *path, const char *id, struct ctxd_error *err)
@@ -271,6 +281,8 @@ static int run(int argc, char **argv)
 
 	if (cli_context_open(&co, d, &ctx, &sel) != CLI_OK)
 		goto out;
+	if (bo.version == 2 && ctxd_select_hidden_reads(sel, ctx, warn_hidden, NULL, &err) < 0)
+		goto fail;
 	so.select = sel;
 	/* the summary line counts what docker would send; -q skips listing */
 	so.want_excluded = true;

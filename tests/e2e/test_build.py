@@ -971,6 +971,41 @@ def dockerfile_dockerignore_per_builder():
 
 
 @test
+def ignored_build_files_per_builder():
+    """Issue 4 item 4: a .dockerignore that excludes the Dockerfile and
+    itself keeps them out of `COPY .` in docker's image (the classic daemon
+    deletes them). BuildKit given a tar shows COPY everything in it, so
+    ctxd --builder-version 2 warns, naming each file and the COPY that
+    reads it; classic builds neither warn nor copy them."""
+    root = make_tree(fixture_dir("ignored-build-files"), [
+        ("f", "Dockerfile", "FROM scratch\nCOPY . /c/\n"),
+        ("f", ".dockerignore", "Dockerfile\n.dockerignore\nsecret.txt\n"),
+        ("f", "a.txt", "a\n"),
+        ("f", "secret.txt", "s\n"),
+    ])
+    docker_build(["-t", "e2e-ibf-docker", "."], cwd=root)
+    seen = {}
+    for who, tag in (("docker", "e2e-ibf-docker"), ("bk1", "e2e-ibf-bk1"), ("bk2", "e2e-ibf-bk2")):
+        if who != "docker":
+            rc, _, err = ctxd("build", "--builder-version", who[-1], "-t", tag, ".", cwd=root)
+            expect(rc == 0, f"{who}: {short(err)}")
+            warns = [l for l in err.splitlines() if l.startswith("ctxd: warning: BuildKit shows COPY")]
+            if who == "bk1":
+                expect(not warns, f"classic build warned: {warns}")
+            else:
+                expect(len(warns) == 2, f"BuildKit: want 2 warnings, got {short(err)}")
+                for name, w in zip(("Dockerfile", ".dockerignore"), warns):
+                    expect(f": {name} may be copied into the image" in w and "COPY . (line 2)" in w
+                           and "--builder-version=1" in w, f"warning for {name}: {w!r}")
+        fs, _ = image_fs(tag)
+        seen[who] = sorted(n for n in fs if n.startswith("c/"))
+    expect(seen["docker"] == ["c/a.txt"], f"docker classic copied {seen['docker']}")
+    expect(seen["bk1"] == seen["docker"], f"ctxd classic copied {seen['bk1']}, docker {seen['docker']}")
+    expect(seen["bk2"] == ["c/.dockerignore", "c/Dockerfile", "c/a.txt"],
+           f"ctxd BuildKit copied {seen['bk2']} (the warned-about files, never secret.txt)")
+
+
+@test
 def classic_cache_shared_with_docker():
     """ctxd's classic context is docker's, so the daemon's build cache built
     by `docker build` is hit: same image ID without --no-cache."""
@@ -1457,6 +1492,9 @@ def error_bad_inputs():
     rc, _, err = ctxd("build", "-f", "no-such.Dockerfile", root, cwd=root)
     expect(rc == 1, f"missing Dockerfile: exit {rc}: {short(err)}")
     ctxd_error(err, "no-such.Dockerfile")
+    rc, _, err = ctxd("build", os.path.join(root, "Dockerfile"))
+    expect(rc == 1, f"context that is a file: exit {rc}: {short(err)}")
+    ctxd_error(err, "Dockerfile", "must be a directory")
 
 
 @test

@@ -169,6 +169,12 @@ static void test_truncated(void **state)
 			fail_msg("'%s': rc %d, err '%s'", cases[i], rc, err.msg);
 		free(got);
 	}
+	/* never closed, but no JSON could start so: invalid, where it goes wrong */
+	got = run("{\"a\":1}\r\n{not json\r\n", 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	if (!strstr(err.msg, "invalid JSON from the daemon (message 2, at byte ") || !strstr(err.msg, "near 'not'"))
+		fail_msg("err '%s'", err.msg);
+	free(got);
 	/* the first whole message still arrived */
 	got = run("{\"a\":1}\r\n{\"b\":", 0, &rc, &err);
 	assert_int_equal(rc, -1);

@@ -351,6 +351,82 @@ static void test_summary(void **state)
 	free(d);
 }
 
+struct hidden {
+	struct ctxd_buf paths;   /* "path\n" each */
+	struct ctxd_buf readers; /* "reader\n" each, "?" for none */
+};
+
+static void on_hidden(void *ud, const char *path, const char *reader)
+{
+	struct hidden *h = ud;
+
+	ctxd_buf_printf(&h->paths, "%s\n", path);
+	ctxd_buf_printf(&h->readers, "%s\n", reader ? reader : "?");
+}
+
+/* ctxd_select_hidden_reads on a tree; with analyse off (as with --exact)
+ * there is no selection. */
+static void hidden(const char *dir, const char *dockerfile, bool analyse, struct hidden *h)
+{
+	struct ctxd_context_options o = {.dir = dir, .dockerfile = dockerfile};
+	struct ctxd_context *ctx;
+	struct ctxd_select *sel = NULL;
+	struct ctxd_error err;
+
+	ctxd_buf_free(&h->paths);
+	ctxd_buf_free(&h->readers);
+	assert_int_equal(ctxd_context_open(&o, &ctx, &err), 0);
+	if (analyse)
+		assert_int_equal(ctxd_select_create(ctx, NULL, &sel, &err), 0);
+	assert_int_equal(ctxd_select_hidden_reads(sel, ctx, on_hidden, h, &err), 0);
+	ctxd_select_destroy(sel);
+	ctxd_context_destroy(ctx);
+	ctxd_buf_putc(&h->paths, '\0');
+	ctxd_buf_putc(&h->readers, '\0');
+}
+
+static void test_hidden_reads(void **state)
+{
+	char *d = tree("FROM scratch\nCOPY . /c/\n");
+	char *out = tu_mkdtemp(), path[4096];
+	struct hidden h = {0};
+
+	(void)state;
+	/* nothing excluded: docker's BuildKit shows them to COPY too */
+	hidden(d, NULL, true, &h);
+	assert_string_equal(h.paths.data, "");
+	tu_write(d, ".dockerignore", "Dockerfile\n.dockerignore\ndocs\n");
+	hidden(d, NULL, true, &h);
+	assert_string_equal(h.paths.data, "Dockerfile\n.dockerignore\n");
+	assert_non_null(strstr(h.readers.data, "COPY . (line 2) reads the whole context\n"));
+	hidden(d, NULL, false, &h);
+	assert_string_equal(h.paths.data, "Dockerfile\n.dockerignore\n");
+	assert_string_equal(h.readers.data, "?\n?\n");
+	/* no step reads them */
+	tu_write(d, "Dockerfile", "FROM scratch\nCOPY src /src\n");
+	hidden(d, NULL, true, &h);
+	assert_string_equal(h.paths.data, "");
+	/* a wildcard matching the Dockerfile, not .dockerignore */
+	tu_write(d, "Dockerfile", "FROM scratch\nCOPY Docker* /x/\n");
+	hidden(d, NULL, true, &h);
+	assert_string_equal(h.paths.data, "Dockerfile\n");
+	assert_non_null(strstr(h.readers.data, "read by COPY at "));
+	/* an outside Dockerfile travels as a copy, with a .dockerignore naming it */
+	tu_write(out, "Dockerfile", "FROM scratch\nCOPY . /c/\n");
+	snprintf(path, sizeof path, "%s/.dockerignore", d);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof path, "%s/Dockerfile", out);
+	hidden(d, path, true, &h);
+	assert_true(strncmp(h.paths.data, ".dockerfile.", 12) == 0);
+	assert_non_null(strstr(h.paths.data, "\n.dockerignore\n"));
+	ctxd_buf_free(&h.paths);
+	ctxd_buf_free(&h.readers);
+	tu_rmtree(out);
+	free(out);
+	tu_rmtree(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_dockerignore_still_applies),
 		cmocka_unit_test(test_explain_and_names),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_hidden_reads),
 	};
 
 	return TU_RUN("select", tests);
