@@ -18,6 +18,10 @@
 # cache makes every run after the first a cached rebuild, so the time is the
 # upload and the daemon's unpacking of the context.
 #
+# Results of earlier invocations for other rates stay in the table, so slow
+# rates can run with fewer runs: RATES=10MB tests/bench/compress.sh, then
+# RATES=1MB RUNS=1 CONTEXTS=pruned tests/bench/compress.sh.
+#
 # Knobs: CTXD_BENCH_DIR (default /tmp/ctxd-bench-compress), CTXD (binary,
 # default <repo>/build/ctxd), CTXD_BENCH_SHARED (gen_tree.py, default
 # <repo>/../shared/bench), RUNS (3), RATES, MODES ("none gzip xz"),
@@ -56,13 +60,12 @@ T="$DIR/$PRESET"
 find "$T" -type f -print0 | xargs -0 cat > /dev/null  # warm the page cache
 
 bench_dockerd_start "$DIR/dockerd"
-RES="$DIR/results-$PRESET"
-rm -rf "$RES"
+RES="$DIR/results-$PRESET"  # kept across invocations: one per rate is fine
 mkdir -p "$RES"
-echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $("$CTXD" version 2>/dev/null | head -1)" > "$RES/env"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $("$CTXD" version 2>/dev/null | head -1)" >> "$RES/env"
 
 for rate in $RATES; do
-    rm -f "$RES/port"
+    rm -f "$RES/port" "$RES/$rate"-*
     python3 "$HERE/rate_proxy.py" --upstream "$BENCH_DOCKER_SOCK" --rate "$rate" \
         --stats "$RES/proxy-$rate.json" > "$RES/port" &
     PROXY_PID=$!
