@@ -146,6 +146,9 @@ def man_page_has_every_command():
     page = man()
     missing = [c for c in commands() if not re.search(rf"^## ctxd {re.escape(c)}$", page, re.M)]
     expect(not missing, "doc/ctxd.1.scd has no '## ctxd CMD' section for: " + ", ".join(missing))
+    synopsis = page.split("# SYNOPSIS", 1)[1].split("\n# ", 1)[0]
+    missing = [c for c in commands() if f"*ctxd {c}*" not in synopsis]
+    expect(not missing, "the SYNOPSIS of doc/ctxd.1.scd lacks: " + ", ".join(missing))
 
 
 @test
