@@ -30,6 +30,7 @@ extern const struct cli_command cli_cmd_daemon;
 extern const struct cli_command cli_cmd_ls;
 extern const struct cli_command cli_cmd_pack;
 extern const struct cli_command cli_cmd_why;
+extern const struct cli_command cli_cmd_report;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_status;
 extern const struct cli_command cli_cmd_version;

@@ -8,6 +8,7 @@ const struct cli_command *const cli_commands[] = {
 	&cli_cmd_ls,
 	&cli_cmd_pack,
 	&cli_cmd_why,
+	&cli_cmd_report,
 	&cli_cmd_daemon,
 	&cli_cmd_status,
 	&cli_cmd_help,
