@@ -3,7 +3,7 @@
 # bash-completion package (it reads COMP_WORDS itself). tests/cli checks
 # that it offers exactly the options each command's getopt table has.
 
-_ctxd_commands='build ls pack why daemon status help version'
+_ctxd_commands='build ls pack why report daemon status help version'
 
 # Options every context command takes (cli.h's CLI_CONTEXT_LONGOPTS).
 _ctxd_context_opts='-f --file= --exact --prune= --target= --build-arg= --platform= --json --help'
@@ -21,6 +21,10 @@ _ctxd_options()
 	ls) echo "$_ctxd_context_opts -l --long --excluded" ;;
 	pack) echo "$_ctxd_context_opts --dedup -o --output= -q --quiet" ;;
 	why) echo "$_ctxd_context_opts" ;;
+	report)
+		echo "$_ctxd_context_opts --dedup --depth= --top= --suggest --write --markdown" \
+			'--fail-on-secrets --no-git --measure-ignored'
+		;;
 	daemon) echo '--foreground --idle-timeout= --help' ;;
 	status) echo '--json --help' ;;
 	esac

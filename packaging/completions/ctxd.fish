@@ -2,8 +2,8 @@
 # of options whose values are fixed. tests/cli checks that it offers exactly
 # the options each command's getopt table has.
 
-set -l commands build ls pack why daemon status help version
-set -l context_commands build ls pack why
+set -l commands build ls pack why report daemon status help version
+set -l context_commands build ls pack why report
 
 complete -c ctxd -f
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -l help -s h -d 'show the help'
@@ -12,6 +12,7 @@ complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a build -d "bui
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list what the build context holds'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a pack -d 'write the build context as a tar stream'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a why -d 'say why files are in the build context or not'
+complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a report -d 'what is in the build context, what each filter saves, budgets'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a daemon -d 'run the daemon that keeps projects indexed'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a status -d 'show the daemon and the projects it watches'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for ctxd or one command'
@@ -32,7 +33,7 @@ complete -c ctxd -n $ctx -l build-arg -x -d 'a build argument NAME[=VALUE]'
 complete -c ctxd -n $ctx -l platform -x -d 'the target platform OS/ARCH'
 complete -c ctxd -n $ctx -l json -d 'machine-readable output'
 complete -c ctxd -n $ctx -l help -d 'show the help'
-complete -c ctxd -n "__fish_seen_subcommand_from build pack" -l dedup -d 'send identical files once, as hard links'
+complete -c ctxd -n "__fish_seen_subcommand_from build pack report" -l dedup -d 'send identical files once, as hard links'
 
 # build
 set -l b "__fish_seen_subcommand_from build"
@@ -65,6 +66,17 @@ complete -c ctxd -n "__fish_seen_subcommand_from ls" -l excluded -d 'list what i
 # pack
 complete -c ctxd -n "__fish_seen_subcommand_from pack" -s o -l output -r -F -d 'write to FILE'
 complete -c ctxd -n "__fish_seen_subcommand_from pack" -s q -l quiet -d 'no summary line'
+
+# report
+set -l r "__fish_seen_subcommand_from report"
+complete -c ctxd -n $r -l depth -x -d 'levels of the directory tree'
+complete -c ctxd -n $r -l top -x -d 'rows per table'
+complete -c ctxd -n $r -l suggest -d 'the .dockerignore lines that would cut the most'
+complete -c ctxd -n $r -l write -d 'append the suggested lines to the ignore file'
+complete -c ctxd -n $r -l markdown -d 'markdown for CI summaries and PR comments'
+complete -c ctxd -n $r -l fail-on-secrets -d 'exit 1 when a file looks like a credential'
+complete -c ctxd -n $r -l no-git -d 'do not ask git what it ignores'
+complete -c ctxd -n $r -l measure-ignored -d 'size the directories .dockerignore keeps out'
 
 # daemon
 complete -c ctxd -n "__fish_seen_subcommand_from daemon" -l foreground -d 'stay attached and log to stderr'
