@@ -434,3 +434,21 @@ void ctxd_secrets_clear(struct ctxd_secrets *s)
 	free(s->items);
 	memset(s, 0, sizeof *s);
 }
+
+int ctxd_secrets_scan_manifest(struct ctxd_secrets *s, const struct ctxd_secrets_allow *allow,
+			       const struct ctxd_manifest *m, int rootfd)
+{
+	for (size_t i = 0; i < ctxd_manifest_count(m) && !s->oom; i++) {
+		const struct ctxd_entry *e = ctxd_manifest_entry(m, i);
+		int fd = -1;
+
+		if (e->type != CTXD_ENTRY_FILE)
+			continue;
+		if (!e->data && ctxd_secrets_wants_content(e->path, e->path_len, e->size))
+			fd = openat(rootfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		ctxd_secrets_check(s, allow, e->path, e->path_len, e->size, fd, true);
+		if (fd >= 0)
+			close(fd);
+	}
+	return s->oom ? -1 : 0;
+}

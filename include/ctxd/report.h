@@ -166,7 +166,10 @@ json_t *ctxd_report_tree_json(const struct ctxd_report *r, const struct ctxd_rep
 			      unsigned max_depth, uint64_t min_bytes, size_t max_kids);
 
 /* A self-contained HTML page (report_html.c): an interactive treemap of
- * docker's context by directory, sent against not sent, and the tables. */
-int ctxd_report_html(const struct ctxd_report *r, struct ctxd_buf *out, struct ctxd_error *err);
+ * docker's context by directory, sent against not sent, and the tables.
+ * doc: the report's JSON to show (with a "budget" member, say), NULL for
+ * ctxd_report_json's; it is not changed. */
+int ctxd_report_html(const struct ctxd_report *r, json_t *doc, struct ctxd_buf *out,
+		     struct ctxd_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ctxd/error.h"
+#include "ctxd/manifest.h"
 
 #define CTXD_SECRETS_ALLOW_FILE ".ctxdsecretsignore"
 
@@ -62,6 +63,11 @@ const char *ctxd_secrets_content_rule(const char *path, size_t len, const char *
  * silences it. Returns 1 when a finding was added. */
 int ctxd_secrets_check(struct ctxd_secrets *s, const struct ctxd_secrets_allow *allow,
 		       const char *path, size_t len, uint64_t size, int fd, bool sent);
+
+/* Checks every regular file of m (read through rootfd, the context
+ * directory), all of them sent. -1 only when out of memory. */
+int ctxd_secrets_scan_manifest(struct ctxd_secrets *s, const struct ctxd_secrets_allow *allow,
+			       const struct ctxd_manifest *m, int rootfd);
 
 /* For people: what a rule means. */
 const char *ctxd_secrets_rule_text(const char *rule);

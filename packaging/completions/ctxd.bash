@@ -23,7 +23,8 @@ _ctxd_options()
 	why) echo "$_ctxd_context_opts" ;;
 	report)
 		echo "$_ctxd_context_opts --dedup --depth= --top= --suggest --write --markdown" \
-			'--fail-on-secrets --no-git --measure-ignored'
+			'--fail-on-secrets --no-git --measure-ignored --save-baseline= --baseline=' \
+			'--budget= --max-growth= --ci --html= --history'
 		;;
 	daemon) echo '--foreground --idle-timeout= --help' ;;
 	status) echo '--json --help' ;;
@@ -47,7 +48,7 @@ _ctxd_values()
 _ctxd_file_option()
 {
 	case $1 in
-	-f | --file | -o | --output | --iidfile | --tlscacert | --tlscert | --tlskey) return 0 ;;
+	-f | --file | -o | --output | --iidfile | --save-baseline | --baseline | --html | --tlscacert | --tlscert | --tlskey) return 0 ;;
 	esac
 	return 1
 }

@@ -77,6 +77,13 @@ complete -c ctxd -n $r -l markdown -d 'markdown for CI summaries and PR comments
 complete -c ctxd -n $r -l fail-on-secrets -d 'exit 1 when a file looks like a credential'
 complete -c ctxd -n $r -l no-git -d 'do not ask git what it ignores'
 complete -c ctxd -n $r -l measure-ignored -d 'size the directories .dockerignore keeps out'
+complete -c ctxd -n $r -l save-baseline -r -F -d 'write the totals and per-directory sizes to FILE'
+complete -c ctxd -n $r -l baseline -r -F -d 'compare with a saved baseline'
+complete -c ctxd -n $r -l budget -x -d 'exit 1 when the context holds more'
+complete -c ctxd -n $r -l max-growth -x -d 'exit 1 when it grew more over the baseline (PCT% or SIZE)'
+complete -c ctxd -n $r -l ci -d 'GitHub Actions annotations and step summary'
+complete -c ctxd -n $r -l html -r -F -d 'write a self-contained page with a treemap'
+complete -c ctxd -n $r -l history -d 'print the recorded sizes over time'
 
 # daemon
 complete -c ctxd -n "__fish_seen_subcommand_from daemon" -l foreground -d 'stay attached and log to stderr'

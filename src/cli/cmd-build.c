@@ -17,6 +17,8 @@
 #include "ctxd/manifest.h"
 #include "ctxd/outfile.h"
 #include "ctxd/progress.h"
+#include "ctxd/report_history.h"
+#include "ctxd/report_secrets.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
 #include "ctxd/summary.h"
@@ -120,6 +122,38 @@ static int write_iidfile(const char *path, const char *id, struct ctxd_error *er
 		return -1;
 	}
 	return ctxd_outfile_commit(of, err);
+}
+
+/* One warning line each, once per build: files sent that look like
+ * credentials, and growth since the last build (the build is recorded in
+ * the history either way). */
+static void build_warnings(const struct ctxd_context *ctx, const struct ctxd_summary *sum,
+			   const struct ctxd_manifest *m, bool quiet)
+{
+	struct ctxd_secrets s = {0};
+	struct ctxd_secrets_allow *allow = NULL;
+	struct ctxd_buf w = {0};
+	struct ctxd_error err;
+
+	if (!quiet && !(allow = ctxd_secrets_allow_load(ctx->root, &err)))
+		cli_warn("%s", err.msg);
+	if (allow && ctxd_secrets_scan_manifest(&s, allow, m, ctx->rootfd) == 0 && s.n) {
+		for (size_t i = 0; i < s.n && i < 3; i++)
+			ctxd_buf_printf(&w, "%s%s (%s)", i ? ", " : "", s.items[i].path, s.items[i].rule);
+		cli_warn("%zu %s sent look%s like credentials: %s%s; ctxd report lists them, "
+			 ".ctxdsecretsignore silences false ones", s.n, s.n == 1 ? "file" : "files",
+			 s.n == 1 ? "s" : "", w.oom ? "" : w.data, s.n > 3 ? ", ..." : "");
+	}
+	ctxd_buf_free(&w);
+	if (ctxd_history_record_run(ctx, "build", sum, m, NULL, quiet ? NULL : &w, &err) < 0) {
+		if (!quiet)
+			cli_warn("history not recorded: %s", err.msg);
+	} else if (w.len) {
+		cli_warn("%s", w.data);
+	}
+	ctxd_buf_free(&w);
+	ctxd_secrets_clear(&s);
+	ctxd_secrets_allow_destroy(allow);
 }
 
 static int run(int argc, char **argv)
@@ -299,6 +333,7 @@ static int run(int argc, char **argv)
 	if ((co.dedup || !bo.quiet) && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 		goto fail;
 	bo.dedup = co.dedup;
+	build_warnings(ctx, &sum, m, bo.quiet);
 	regcfg = ctxd_auth_registry_config(&err);
 	if (!regcfg)
 		goto fail;

@@ -153,6 +153,147 @@ def bad_input():
         shutil.rmtree(d)
 
 
+@test
+def baseline_and_budget():
+    d = project()
+    base = os.path.join(d, "..", os.path.basename(d) + "-baseline.json")
+    try:
+        rc, out, err = run(["report", "--save-baseline", base, d])
+        expect(rc == 0 and os.path.exists(base), (rc, err))
+        j = json.load(open(base))
+        expect(j["schema"] == "ctxd-baseline" and j["version"] == 1 and j["dirs"]["src"] == 300, j)
+        # within limits
+        rc, out, err = run(["report", "--baseline", base, "--max-growth", "10%", "--budget", "1MB", d])
+        expect(rc == 0 and "within budget" in out and "growth within limit" in out, (rc, out, err))
+        # src grows by 5000 bytes: over 10% growth, names src with before/after
+        with open(os.path.join(d, "src/big.js"), "w") as f:
+            f.write("g" * 5000)
+        rc, out, err = run(["report", "--baseline", base, "--max-growth", "10%", d])
+        expect(rc == 1 and "GREW TOO MUCH" in out and "over its growth limit" in err, (rc, out, err))
+        expect(any(l.split()[:4] == ["src", "300B", "->", "5.3kB"] for l in out.splitlines()), out)
+        rc, out, err = run(["report", "--baseline", base, "--max-growth", "6kB", d])
+        expect(rc == 0, (rc, out, err))
+        rc, out, err = run(["report", "--budget", "1000", d])
+        expect(rc == 1 and "OVER BUDGET" in out and "over its budget" in err, (rc, out, err))
+        rc, out, err = run(["report", "--json", "--budget", "1000", d])
+        j = json.loads(out)
+        expect(rc == 1 and j["budget"]["over_budget"] and j["budget"]["budget"] == 1000, j.get("budget"))
+        # --ci: annotations and the step summary
+        summary = os.path.join(d, "..", os.path.basename(d) + "-summary.md")
+        rc, out, err = run(["report", "--ci", "--baseline", base, "--max-growth", "10%", d],
+                           env={"GITHUB_STEP_SUMMARY": summary})
+        expect(rc == 1 and out.count("::error title=ctxd report: context over its limit::") == 1, out)
+        expect("::warning file=.env,title=ctxd report: possible secret" in out, out)
+        md = open(summary).read()
+        expect(md.startswith("### ctxd report: ") and "| `src` | 300B | 5.3kB |" in md, md)
+        os.unlink(summary)
+    finally:
+        shutil.rmtree(d)
+        for p in (base,):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+@test
+def bad_baselines_and_budgets():
+    d = project()
+    bad = os.path.join(d, "..", os.path.basename(d) + "-bad.json")
+    try:
+        rc, _, err = run(["report", "--baseline", bad, d])
+        expect(rc == 2 and "baseline " + bad + ": No such file" in err, (rc, err))
+        for content, needle in (("{not json", "not a ctxd baseline (line 1"),
+                                ('{"schema": "other"}', "not a ctxd baseline"),
+                                ('{"schema": "ctxd-baseline", "version": 2}', "schema version is newer; this ctxd reads version 1"),
+                                ('{"schema": "ctxd-baseline", "version": 1, "files": "x"}', "corrupt"),
+                                ('{"schema": "ctxd-baseline", "version": 1, "files": 1, "bytes": 1, '
+                                 '"docker_files": 1, "docker_bytes": 1, "dirs": {"a": -1}}', 'directory "a"')):
+            with open(bad, "w") as f:
+                f.write(content)
+            rc, out, err = run(["report", "--baseline", bad, d])
+            expect(rc == 2 and needle in err and out == "", (content, rc, err))
+        for args, needle in ((["--budget", "12XB"], "--budget takes a size"),
+                             (["--budget", "-5MB"], "--budget takes a size"),
+                             (["--max-growth", "ten%", "--baseline", bad], "--max-growth takes"),
+                             (["--max-growth", "10%"], "--max-growth compares with a --baseline")):
+            rc, _, err = run(["report"] + args + [d])
+            expect(rc == 2 and needle in err, (args, rc, err))
+        rc, _, err = run(["report", "--save-baseline", "/nonexistent-dir/b.json", d])
+        expect(rc == 2 and "cannot save the baseline" in err, (rc, err))
+    finally:
+        shutil.rmtree(d)
+        if os.path.exists(bad):
+            os.unlink(bad)
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+@test
+def html_treemap():
+    d = project()
+    out_dir = tempfile.mkdtemp(prefix="ctxd-report-html-")
+    page = os.path.join(out_dir, "report.html")
+    try:
+        rc, out, err = run(["report", "--html", page, d])
+        expect(rc == 0 and os.path.exists(page), (rc, err))
+        html = open(page).read()
+        expect("<script" in html and "http://" not in html and "https://" not in html, "network reference")
+        expect('"schema":"ctxd-report"' in html, "no data")
+        # an unwritable path: exit 2, nothing left behind
+        rc, _, err = run(["report", "--html", "/nonexistent-dir/r.html", d])
+        expect(rc == 2 and "/nonexistent-dir/r.html" in err, (rc, err))
+        browser = chromium()
+        if not browser:
+            print("  html_treemap: chromium not installed: the page was not loaded (apt-get install chromium)")
+            return "skip"
+        args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                "--window-size=1200,1400", "--enable-logging=stderr", "--v=0"]
+        p = subprocess.run(args + ["--dump-dom", "file://" + page], capture_output=True, timeout=120)
+        dom = p.stdout.decode("utf-8", "replace")
+        log = p.stderr.decode("utf-8", "replace")
+        errors = [l for l in log.splitlines() if "CONSOLE" in l and ("rror" in l or "Uncaught" in l)]
+        expect(not errors, errors)
+        expect(dom.count('class="cell') >= 3, "treemap not drawn:\n" + dom[-2000:])
+        expect("docs/" in dom and "Largest files" in dom, dom[-2000:])
+        shot = os.path.join(out_dir, "report.png")
+        p = subprocess.run(args + ["--screenshot=" + shot, "file://" + page], capture_output=True, timeout=120)
+        expect(os.path.exists(shot) and os.path.getsize(shot) > 5000, p.stderr.decode()[-2000:])
+        keep = os.environ.get("CTXD_SCREENSHOT_DIR")
+        if keep:
+            shutil.copy(shot, os.path.join(keep, "report-treemap.png"))
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(out_dir)
+
+
+@test
+def history():
+    d = project()
+    state = tempfile.mkdtemp(prefix="ctxd-report-state-")
+    env = {"XDG_STATE_HOME": state}
+    try:
+        rc, out, err = run(["report", "--history", d], env=env)
+        expect(rc == 0 and "No history" in out, (rc, out, err))
+        rc, _, err = run(["report", d], env=env)
+        expect(rc == 0, err)
+        with open(os.path.join(d, "src/more.js"), "w") as f:
+            f.write("m" * 4000)
+        rc, _, err = run(["report", d], env=env)
+        rc, out, err = run(["report", "--history", d], env=env)
+        lines = out.splitlines()
+        expect(rc == 0 and len(lines) == 3 and "+4kB" in lines[2] and "src/ +4kB" in lines[2], out)
+        hist = open(os.path.join(state, "ctxd", "history.jsonl")).read().splitlines()
+        expect(len(hist) == 2 and json.loads(hist[1])["bytes"] > json.loads(hist[0])["bytes"], hist)
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(state)
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()

@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "ctxd/context.h"
+#include "ctxd/manifest.h"
 #include "ctxd/report.h"
+#include "ctxd/report_baseline.h"
+#include "ctxd/report_history.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
 #include "testutil.h"
@@ -249,6 +252,168 @@ static void allow_list(void **state)
 	assert_non_null(strstr(err.msg, "F:2:"));
 }
 
+static void secrets_in_manifest(void **state)
+{
+	char *d = tu_mkdtemp();
+	struct ctxd_context_options o = {.dir = d};
+	struct ctxd_scan_options so = {0};
+	struct ctxd_context *ctx;
+	struct ctxd_manifest *m = ctxd_manifest_create();
+	struct ctxd_secrets s = {0};
+	struct ctxd_error err;
+
+	(void)state;
+	tu_write(d, "Dockerfile", "FROM scratch\nCOPY . .\n");
+	tu_write(d, "conf/app.yaml", "key: AKIAABCDEFGHIJKLMNOP\n");
+	tu_write(d, "conf/ok.yaml", "key: value\n");
+	tu_write(d, "id_rsa", "x");
+	assert_int_equal(ctxd_context_open(&o, &ctx, &err), 0);
+	assert_int_equal(ctxd_scan_run(ctx, &so, ctxd_manifest_visit, m, &err), 0);
+	assert_int_equal(ctxd_secrets_scan_manifest(&s, NULL, m, ctx->rootfd), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.items[0].path, "conf/app.yaml");
+	assert_string_equal(s.items[0].rule, "aws-access-key-id");
+	assert_string_equal(s.items[1].rule, "private-key-file");
+	assert_true(s.items[1].sent);
+	ctxd_secrets_clear(&s);
+	ctxd_manifest_destroy(m);
+	ctxd_context_destroy(ctx);
+	tu_rmtree(d);
+	free(d);
+}
+
+static void budget_sizes(void **state)
+{
+	uint64_t v;
+	struct ctxd_budget b = {0};
+
+	(void)state;
+	assert_int_equal(ctxd_budget_parse_size("500MB", &v), 0);
+	assert_int_equal(v, 500000000);
+	assert_int_equal(ctxd_budget_parse_size("1.5GiB", &v), 0);
+	assert_int_equal(v, 1610612736);
+	assert_int_equal(ctxd_budget_parse_size("20kb", &v), 0);
+	assert_int_equal(v, 20000);
+	assert_int_equal(ctxd_budget_parse_size("12", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(ctxd_budget_parse_size("12XB", &v), -1);
+	assert_int_equal(ctxd_budget_parse_size("-5MB", &v), -1);
+	assert_int_equal(ctxd_budget_parse_size("", &v), -1);
+	assert_int_equal(ctxd_budget_parse_size("MB", &v), -1);
+	assert_int_equal(ctxd_budget_parse_size("1e30", &v), -1);
+	assert_int_equal(ctxd_budget_parse_growth("10%", &b), 0);
+	assert_true(b.has_growth && b.growth_is_pct);
+	assert_true(b.growth_pct > 9.99 && b.growth_pct < 10.01);
+	assert_int_equal(ctxd_budget_parse_growth("5MB", &b), 0);
+	assert_true(!b.growth_is_pct && b.growth_bytes == 5000000);
+	assert_int_equal(ctxd_budget_parse_growth("x%", &b), -1);
+	assert_int_equal(ctxd_budget_parse_growth("%", &b), -1);
+}
+
+static void baseline_roundtrip_and_growth(void **state)
+{
+	struct fixture f = {.dir = project()};
+	struct ctxd_baseline b;
+	struct ctxd_budget lim = {.has_growth = true, .growth_is_pct = true, .growth_pct = 10};
+	struct ctxd_budget_result res;
+	struct ctxd_error err;
+	char path[4096], *big = filled(2000);
+
+	(void)state;
+	report_open(&f, true, NULL);
+	snprintf(path, sizeof path, "%s/base.json", f.dir);
+	assert_int_equal(ctxd_baseline_save(f.r, path, &err), 0);
+	ctxd_report_destroy(f.r);
+	ctxd_secrets_allow_destroy(f.allow);
+	ctxd_select_destroy(f.sel);
+	ctxd_context_destroy(f.ctx);
+	f.sel = NULL;
+	assert_int_equal(ctxd_baseline_load(path, &b, &err), 0);
+	assert_int_equal(b.bytes, 100 + strlen("FROM scratch\nCOPY src /src\n") + 4);
+	tu_write(f.dir, "src/deep/new.js", big);
+	report_open(&f, true, NULL);
+	assert_int_equal(ctxd_budget_check(f.r, &b, &lim, 5, &res, &err), 0);
+	assert_true(res.over_growth && !res.over_budget);
+	/* src/deep explains all of src's and the root's growth */
+	assert_int_equal(res.ngrew, 1);
+	assert_string_equal(res.grew[0].path, "src/deep");
+	assert_int_equal(res.grew[0].before, 0);
+	assert_int_equal(res.grew[0].after, 2000);
+	ctxd_budget_result_clear(&res);
+	ctxd_baseline_clear(&b);
+	free(big);
+	report_close(&f);
+}
+
+static void baseline_bad_files(void **state)
+{
+	char *d = tu_mkdtemp(), path[4096];
+	struct ctxd_baseline b;
+	struct ctxd_error err;
+	static const struct { const char *content, *msg; } cases[] = {
+		{"", "not a ctxd baseline"},
+		{"[1]", "not a ctxd baseline"},
+		{"{\"schema\":\"ctxd-baseline\",\"version\":0}", "is older"},
+		{"{\"schema\":\"ctxd-baseline\",\"version\":1}", "corrupt"},
+	};
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/missing.json", d);
+	assert_int_equal(ctxd_baseline_load(path, &b, &err), -1);
+	assert_non_null(strstr(err.msg, "No such file"));
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		tu_write(d, "b.json", cases[i].content);
+		snprintf(path, sizeof path, "%s/b.json", d);
+		assert_int_equal(ctxd_baseline_load(path, &b, &err), -1);
+		if (!strstr(err.msg, cases[i].msg))
+			fail_msg("%s: %s", cases[i].content, err.msg);
+	}
+	tu_rmtree(d);
+	free(d);
+}
+
+static void history_records_and_warns(void **state)
+{
+	char *d = tu_mkdtemp(), path[4096];
+	struct ctxd_history_record a = {.time = 1700000000, .context = "/p", .dockerfile = "Dockerfile",
+					.cmd = "build", .files = 10, .bytes = 10000000};
+	struct ctxd_history_record b = a, other = a, *v;
+	struct ctxd_buf w = {0}, t = {0};
+	struct ctxd_error err;
+	size_t n;
+
+	(void)state;
+	a.top[0] = (struct ctxd_history_dir){"src", 9000000};
+	b.time += 60;
+	b.bytes = 15000000;
+	b.top[0] = (struct ctxd_history_dir){"src", 9000000};
+	b.top[1] = (struct ctxd_history_dir){"data", 5000000};
+	other.context = "/q";
+	snprintf(path, sizeof path, "%s/state/ctxd/history.jsonl", d);
+	assert_int_equal(ctxd_history_append(path, &a, &err), 0);
+	assert_int_equal(ctxd_history_append(path, &other, &err), 0);
+	assert_int_equal(ctxd_history_load(path, "/p", "Dockerfile", &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ctxd_history_growth_warning(v, n, &b, 10.0, 1000000, &w), 1);
+	assert_non_null(strstr(w.data, "grew from 10MB to 15MB"));
+	assert_non_null(strstr(w.data, "most in data/ (+5MB)"));
+	ctxd_history_free(v, n);
+	assert_int_equal(ctxd_history_append(path, &b, &err), 0);
+	assert_int_equal(ctxd_history_load(path, "/p", "Dockerfile", &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	/* under the threshold: no warning */
+	w.len = 0;
+	assert_int_equal(ctxd_history_growth_warning(v, n, &b, 10.0, 1000000, &w), 0);
+	ctxd_history_text(v, n, &t);
+	assert_non_null(strstr(t.data, "+5MB"));
+	assert_non_null(strstr(t.data, "data/ +5MB"));
+	ctxd_history_free(v, n);
+	ctxd_buf_free(&w);
+	ctxd_buf_free(&t);
+	tu_rmtree(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +423,11 @@ int main(void)
 		cmocka_unit_test(nested_junk_becomes_one_pattern),
 		cmocka_unit_test(secrets_rules),
 		cmocka_unit_test(allow_list),
+		cmocka_unit_test(secrets_in_manifest),
+		cmocka_unit_test(budget_sizes),
+		cmocka_unit_test(baseline_roundtrip_and_growth),
+		cmocka_unit_test(baseline_bad_files),
+		cmocka_unit_test(history_records_and_warns),
 	};
 
 	return TU_RUN("report", tests);
