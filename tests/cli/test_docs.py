@@ -76,21 +76,36 @@ def macro_options():
     return out
 
 
+def options_in(text, macros):
+    """(long options, short options) of the getopt table in text, or None."""
+    table = re.search(r"struct option longopts\[\]\s*=\s*\{(.*?)\n\t*\};", text, re.S)
+    if not table:
+        return None
+    longs = set(o for o, _ in LONGOPT.findall(table.group(1)))
+    for macro in re.findall(r"\b(CLI_\w*LONGOPTS?)\b", table.group(1)):
+        expect(macro in macros, f"{macro} is not defined in cli.h")
+        longs |= macros[macro]
+    shorts = set()
+    for optstring in re.findall(r'getopt_long\([^,]+,[^,]+,\s*"([^"]*)"', text):
+        shorts |= set(c for c in optstring if c.isalnum())
+    return longs, shorts
+
+
 def code_options():
-    """Command -> (long options, short options) of its getopt table."""
+    """Command -> (long options, short options) of its getopt table: in the
+    file that defines it, or in the shared src/cli helper it calls to parse
+    its command line (a cli_*() function of common.c with a table)."""
     macros = macro_options()
+    common = read("src/cli/common.c")
     out = {}
     for name, text in command_sources().items():
-        longs, shorts = set(), set()
-        table = re.search(r"struct option longopts\[\]\s*=\s*\{(.*?)\n\t*\};", text, re.S)
-        if table:
-            longs |= set(o for o, _ in LONGOPT.findall(table.group(1)))
-            for macro in re.findall(r"\b(CLI_\w*LONGOPTS?)\b", table.group(1)):
-                expect(macro in macros, f"{macro} is not defined in cli.h")
-                longs |= macros[macro]
-        for optstring in re.findall(r'getopt_long\([^,]+,[^,]+,\s*"([^"]*)"', text):
-            shorts |= set(c for c in optstring if c.isalnum())
-        out[name] = (longs, shorts)
+        found = options_in(text, macros)
+        for helper in ([] if found else re.findall(r"\b(cli_\w+)\(", text)):
+            body = re.search(rf"^\w[^\n]*\b{helper}\([^;{{]*?\)\n\{{(.*?)^\}}", common, re.S | re.M)
+            found = body and options_in(body.group(1), macros)
+            if found:
+                break
+        out[name] = found or (set(), set())
     return out
 
 
