@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ static json_t *helper_run(const char *helper, const char *verb, const char *inpu
 	struct ctxd_buf b = {0};
 	char prog[256], buf[4096];
 	json_t *j = NULL;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	ssize_t n;
 	pid_t pid;
 	int status;
@@ -109,8 +111,12 @@ static json_t *helper_run(const char *helper, const char *verb, const char *inpu
 	}
 	close(in[0]);
 	close(out[1]);
+	/* a helper that is not installed has exited before reading: EPIPE,
+	 * not the SIGPIPE that would end ctxd */
+	sigaction(SIGPIPE, &ign, &old);
 	if (pid > 0 && input && write(in[1], input, strlen(input)) < 0)
 		(void)0;
+	sigaction(SIGPIPE, &old, NULL);
 	close(in[1]);
 	while (pid > 0 && (n = read(out[0], buf, sizeof buf)) > 0)
 		ctxd_buf_append(&b, buf, (size_t)n);

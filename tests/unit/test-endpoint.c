@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctxd/auth.h"
 #include "ctxd/build.h"
@@ -218,6 +219,34 @@ static void test_auth(void **state)
 	assert_non_null(h);
 	assert_true(strlen(h) > 20);
 	free(h);
+	/* credential helpers: one that answers, one not installed (its
+	 * closed stdin must not end the process with SIGPIPE) */
+	{
+		char *bin = tu_mkdtemp(), helper[4096], path[8192];
+		const char *want = "{\"reg.example\":{\"password\":\"s3\",\"serveraddress\":\"reg.example\","
+				   "\"username\":\"u\"}}";
+		char *oldpath = strdup(getenv("PATH"));
+
+		tu_write(bin, "docker-credential-fake",
+			 "#!/bin/sh\nread server\n[ \"$1\" = get ] && "
+			 "printf '{\"ServerURL\":\"%s\",\"Username\":\"u\",\"Secret\":\"s3\"}' \"$server\"\n");
+		snprintf(helper, sizeof helper, "%s/docker-credential-fake", bin);
+		assert_int_equal(chmod(helper, 0755), 0);
+		snprintf(path, sizeof path, "%s:%s", bin, oldpath);
+		setenv("PATH", path, 1);
+		tu_write(cfg, "config.json",
+			 "{\"credHelpers\":{\"reg.example\":\"fake\",\"other.example\":\"not-installed-xyz\"}}");
+		h = ctxd_auth_registry_config(&err);
+		b = ctxd_auth_base64(want, strlen(want), 1);
+		assert_non_null(h);
+		assert_string_equal(h, b);
+		free(h);
+		free(b);
+		setenv("PATH", oldpath, 1);
+		free(oldpath);
+		tu_rmtree(bin);
+		free(bin);
+	}
 	tu_write(cfg, "config.json", "[broken");
 	assert_null(ctxd_auth_registry_config(&err));
 	assert_non_null(strstr(err.msg, "config.json"));
