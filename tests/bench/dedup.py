@@ -168,7 +168,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--dir", default=os.environ.get("CTXD_BENCH_DIR", "/tmp/ctxd-minimal-bench"))
     ap.add_argument("--ctxd", default=os.path.join(mn.REPO, "build", "ctxd"))
-    ap.add_argument("--shared", default=os.path.join(mn.REPO, "..", "shared", "bench"))
+    ap.add_argument("--shared", default=os.environ.get("CTXD_BENCH_SHARED", os.path.join(mn.REPO, "..", "shared", "bench")))
     ap.add_argument("--builders", default="1,2")
     ap.add_argument("--no-cache-runs", type=int, default=3,
                     help="rounds of --no-cache builds (0: none; default 3)")

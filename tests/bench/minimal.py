@@ -282,7 +282,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="timed rounds after one warm-up (default 5)")
     ap.add_argument("--dir", default=os.environ.get("CTXD_BENCH_DIR", "/tmp/ctxd-minimal-bench"))
     ap.add_argument("--ctxd", default=os.path.join(REPO, "build", "ctxd"))
-    ap.add_argument("--shared", default=os.path.join(REPO, "..", "shared", "bench"))
+    ap.add_argument("--shared", default=os.environ.get("CTXD_BENCH_SHARED", os.path.join(REPO, "..", "shared", "bench")))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--regen", action="store_true", help="regenerate existing trees")
     ap.add_argument("--no-image", action="store_true", help="no private dockerd: needed bytes from the Dockerfile only")
