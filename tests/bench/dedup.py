@@ -89,31 +89,40 @@ def pack_bytes(ctxd, ctx, dedup):
     return r
 
 
-INGEST = {1: re.compile(r"^Step 1/\d+ :"),
-          2: re.compile(r"^#(\d+) \[internal\] load remote build context")}
+# The classic builder prints its first step once the context is received
+# and unpacked; BuildKit fetches the uploaded tar ("load remote build
+# context") and unpacks it ("copy /context /") as two vertices.
+STEP1 = re.compile(r"^Step 1/\d+ :")
+BK_VERTEX = re.compile(r"^#(\d+) (\[internal\] load remote build context|copy /context /)\s*$")
 
 
 def timed_build(ctxd, ctx, builder, dedup, no_cache, tag):
     """Wall time of one ctxd build and of its ingest (see the module doc)."""
-    argv = [ctxd, "build", "--builder-version", str(builder), "--progress", "plain", "-t", tag]
+    # stdbuf: ctxd's stdio buffers the daemon's messages on a pipe, and the
+    # marks need each line when it is written
+    argv = ["stdbuf", "-oL", "-eL", ctxd, "build", "--builder-version", str(builder),
+            "--progress", "plain", "-t", tag]
     argv += (["--dedup"] if dedup else []) + (["--no-cache"] if no_cache else []) + [ctx]
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, env=tb.base_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, text=True, bufsize=1)
-    ingest, vertex, lines = None, None, []
+    ingest, vertices, done, lines = None, {}, {}, []
     for line in p.stdout:
         t = time.perf_counter() - t0
         lines.append(line)
-        if ingest is not None:
-            continue
-        m = INGEST[builder].match(line)
-        if builder == 1 and m:
-            ingest = t
-        elif builder == 2:
-            if m:
-                vertex = m.group(1)
-            elif vertex and re.match(rf"^#{vertex} DONE ", line):
+        if builder == 1:
+            if ingest is None and STEP1.match(line):
                 ingest = t
+            continue
+        m = BK_VERTEX.match(line)
+        if m:
+            vertices[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r"^#(\d+) (DONE|CACHED)", line)
+        if m and m.group(1) in vertices:
+            done[vertices[m.group(1)]] = t
+    if builder == 2:
+        ingest = done.get("copy /context /", done.get("[internal] load remote build context"))
     if p.wait() != 0:
         mn.die(f"{' '.join(argv)} exited {p.returncode}:\n{''.join(lines[-30:])}")
     if ingest is None:
@@ -181,6 +190,7 @@ def main():
         mn.die("needs root and dockerd (a private daemon is started)")
     docker = mn.find_docker()
     shared = os.path.abspath(a.shared)
+    os.makedirs(os.path.join(root, "results", a.preset), exist_ok=True)
     res_dir = os.path.join(root, "results", f"dedup-{a.preset}")
     os.makedirs(res_dir, exist_ok=True)
     ctxd = mn.private_copy(os.path.abspath(a.ctxd), os.path.join(root, "bin"))
