@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import pwd
 import random
 import re
 import shutil
@@ -1239,13 +1240,27 @@ def transport_tls_flags():
 SSH = {}
 
 
+def ensure_sshd_user():
+    """sshd will not start without its privilege-separation user, which
+    openssh-server's postinst creates: a machine whose user database lost
+    it after the package was installed gets it back the same way."""
+    try:
+        pwd.getpwnam("sshd")
+    except KeyError:
+        p = subprocess.run(["useradd", "--system", "--home-dir", "/run/sshd", "--no-create-home",
+                            "--shell", "/usr/sbin/nologin", "sshd"], capture_output=True)
+        expect(p.returncode == 0, f"useradd sshd: {p.stderr.decode()}")
+
+
 def start_sshd():
     if SSH:
         return SSH
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     if not os.path.exists(sshd) or not shutil.which("ssh") or not shutil.which("ssh-keygen"):
         raise Skip("sshd/ssh not installed (apt-get install openssh-server)")
+    ensure_sshd_user()
     d = os.path.join(T, "ssh")
+    shutil.rmtree(d, ignore_errors=True)  # what an earlier failed start left
     os.makedirs(d, mode=0o700)
     for k in ("host_key", "client_key"):
         p = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ctxd-e2e", "-f", os.path.join(d, k)],
