@@ -322,7 +322,8 @@ int ctxd_budget_check(const struct ctxd_report *r, const struct ctxd_baseline *b
 			ctxd_error_set(err, "out of memory");
 			return -1;
 		}
-		qsort(g.v, g.n, sizeof *g.v, cmp_growth);
+		if (g.n) /* qsort(NULL, 0) is undefined; UBSan stops on it */
+			qsort(g.v, g.n, sizeof *g.v, cmp_growth);
 		out->grew = g.v;
 		out->ngrew = g.n < top ? g.n : top;
 	}
