@@ -22,7 +22,27 @@
 
 #include "ctxd/buf.h"
 #include "ctxd/client.h"
+#include "ctxd/context.h"
+#include "ctxd/index.h"
 #include "ctxd/protocol.h"
+#include "ctxd/query.h"
+#include "ctxd/scan.h"
+#include "ctxd/select.h"
+#include "ctxd/watch.h"
+
+/* How long a query waits for its sync cookie before rescanning. */
+#define SYNC_TIMEOUT_MS 2000
+/* Entries per message: a small first one, so the client starts early. */
+#define FIRST_BATCH 32
+#define BATCH 1024
+
+/* A watched project: a context directory and its synced index. */
+struct project {
+	char *root;
+	struct ctxd_watch *w;
+	uint64_t added_ms, used_ms;
+	struct project *next;
+};
 
 struct conn {
 	uv_pipe_t pipe;
@@ -44,6 +64,8 @@ struct ctxd_daemon {
 	uv_pipe_t server;
 	uv_signal_t sigterm, sigint;
 	struct conn *conns;
+	struct project *projects;
+	uv_timer_t idle;
 	uint64_t started_ms;
 	uint64_t requests;
 };
@@ -390,16 +412,41 @@ static void send_error(struct conn *c, const char *msg, bool then_close)
 	json_decref(m);
 }
 
+static json_t *project_status(const struct project *p, uint64_t now)
+{
+	struct ctxd_index_stats st;
+	struct ctxd_watch_status ws;
+
+	ctxd_index_stats(ctxd_watch_index(p->w), &st);
+	ctxd_watch_status(p->w, &ws);
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "root", p->root, "state", ws.state, "reason", ws.reason,
+			 "entries", (json_int_t)st.entries, "files", (json_int_t)st.files,
+			 "dirs", (json_int_t)st.dirs, "bytes", (json_int_t)st.bytes,
+			 "hashed", (json_int_t)st.hashed, "memory", (json_int_t)st.memory,
+			 "path_bytes", (json_int_t)st.path_bytes,
+			 "bytes_per_entry", (json_int_t)(st.entries ? st.memory / st.entries : 0),
+			 "watches", (json_int_t)ws.watches, "events", (json_int_t)ws.events,
+			 "rescans", (json_int_t)ws.rescans,
+			 "last_event_age_ms", ws.last_event_ms ? (json_int_t)(now - ws.last_event_ms) : -1,
+			 "last_used_age_ms", (json_int_t)(now - p->used_ms));
+}
+
 static json_t *status_reply(struct ctxd_daemon *d)
 {
-	json_t *m = ctxd_protocol_message("status");
+	json_t *m = ctxd_protocol_message("status"), *projects = json_array();
+	uint64_t now = wall_ms();
+
+	for (struct project *p = d->projects; p; p = p->next)
+		json_array_append_new(projects, project_status(p, now));
 
 	json_object_set_new(m, "pid", json_integer(getpid()));
 	json_object_set_new(m, "socket", json_string(d->socket_path));
 	json_object_set_new(m, "started_ms", json_integer((json_int_t)d->started_ms));
 	json_object_set_new(m, "uptime_ms", json_integer((json_int_t)(wall_ms() - d->started_ms)));
 	json_object_set_new(m, "requests", json_integer((json_int_t)d->requests));
-	json_object_set_new(m, "projects", json_array());
+	json_object_set_new(m, "idle_drop_seconds", json_integer(d->o.idle_drop_seconds));
+	json_object_set_new(m, "projects", projects);
 	return m;
 }
 
@@ -410,6 +457,203 @@ static void stop(struct ctxd_daemon *d)
 	d->running = false;
 	logf_(d, "stopping");
 	uv_stop(&d->loop);
+}
+
+/* The daemon's own trouble, answered without closing the connection. */
+static int request_error(struct conn *c, struct ctxd_error *err)
+{
+	send_error(c, err->msg, false);
+	return 0;
+}
+
+static struct project *project_find(struct ctxd_daemon *d, const char *root)
+{
+	for (struct project *p = d->projects; p; p = p->next)
+		if (strcmp(p->root, root) == 0)
+			return p;
+	return NULL;
+}
+
+/* The project for root (absolute, resolved), read and watched when new. */
+static struct project *project_get(struct ctxd_daemon *d, const char *root, struct ctxd_error *err)
+{
+	struct project *p = project_find(d, root);
+
+	if (p) {
+		p->used_ms = wall_ms();
+		return p;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p || !(p->root = strdup(root))) {
+		free(p);
+		ctxd_error_set(err, "out of memory");
+		return NULL;
+	}
+	if (ctxd_watch_create(&d->loop, root, &p->w, err) < 0) {
+		free(p->root);
+		free(p);
+		return NULL;
+	}
+	p->added_ms = p->used_ms = wall_ms();
+	p->next = d->projects;
+	d->projects = p;
+	logf_(d, "watching %s", root);
+	return p;
+}
+
+static bool project_drop(struct ctxd_daemon *d, const char *root)
+{
+	for (struct project **pp = &d->projects; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->root, root) == 0) {
+			struct project *p = *pp;
+
+			*pp = p->next;
+			ctxd_watch_destroy(p->w);
+			free(p->root);
+			free(p);
+			return true;
+		}
+	return false;
+}
+
+struct answer {
+	struct conn *c;
+	json_t *batch;
+	size_t sent;
+};
+
+static int flush_batch(struct answer *a)
+{
+	json_t *m;
+
+	if (!json_array_size(a->batch))
+		return 0;
+	m = ctxd_protocol_message("entries");
+	json_object_set_new(m, "e", a->batch);
+	a->batch = json_array();
+	a->sent++;
+	if (!a->batch) {
+		json_decref(m);
+		return -1;
+	}
+	if (conn_send(a->c, m, false) < 0) {
+		json_decref(m);
+		return -1;
+	}
+	json_decref(m);
+	return 0;
+}
+
+static int answer_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	struct answer *a = ud;
+	json_t *j = ctxd_query_entry_encode(e);
+
+	if (!j || json_array_append_new(a->batch, j) < 0) {
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
+	if (json_array_size(a->batch) >= (a->sent ? BATCH : FIRST_BATCH) && flush_batch(a) < 0) {
+		ctxd_error_set(err, "the client went away");
+		return -1;
+	}
+	return 0;
+}
+
+static void answer_warn(void *ud, const char *msg)
+{
+	struct answer *a = ud;
+	json_t *m = ctxd_protocol_message("warning");
+
+	/* in order with the entries around it */
+	flush_batch(a);
+	json_object_set_new(m, "message", json_string(msg));
+	conn_send(a->c, m, false);
+	json_decref(m);
+}
+
+static bool onbuild_answer(void *ud, const char *image)
+{
+	json_t *v = json_object_get(ud, image);
+
+	return !v || json_is_true(v);
+}
+
+/* A query: sync the project to now, then the scan over its index. The
+ * walk's own error goes back marked, so the client reports it as a cold
+ * walk would; anything else lets the client do the work itself. */
+static int answer_query(struct conn *c, const json_t *msg)
+{
+	struct ctxd_daemon *d = c->d;
+	struct ctxd_query q;
+	const char **args = NULL;
+	struct ctxd_context_options co = {0};
+	struct ctxd_context *ctx = NULL;
+	struct ctxd_select *sel = NULL;
+	struct ctxd_scan_source src;
+	struct ctxd_scan_options so = {0};
+	struct answer a = {.c = c};
+	struct project *p;
+	struct ctxd_error err;
+	bool walk_error = false;
+	json_t *m;
+	int rc = -1;
+
+	if (ctxd_query_decode(msg, &q, &args, &err) < 0)
+		goto fail;
+	if (!(p = project_get(d, q.root, &err)) || ctxd_watch_sync(p->w, SYNC_TIMEOUT_MS, &err) < 0)
+		goto fail;
+	co.dir = q.root;
+	co.dockerfile = q.dockerfile;
+	co.classic_ignore = q.classic_ignore;
+	walk_error = true;
+	if (ctxd_context_open(&co, &ctx, &err) < 0)
+		goto fail;
+	if (q.select) {
+		struct ctxd_select_options sopt = {
+			.target = q.target,
+			.build_args = q.build_args,
+			.nbuild_args = q.nbuild_args,
+			.platform = q.platform,
+			.has_onbuild = q.onbuild ? onbuild_answer : NULL,
+			.ud = q.onbuild,
+		};
+
+		if (ctxd_select_create(ctx, &sopt, &sel, &err) < 0)
+			goto fail;
+	}
+	ctxd_index_source(ctxd_watch_index(p->w), &src);
+	so.source = &src;
+	so.select = sel;
+	so.want_excluded = q.want_excluded;
+	so.list_unread = q.list_unread;
+	so.warn = answer_warn;
+	so.warn_ud = &a;
+	if (!(a.batch = json_array())) {
+		ctxd_error_set(&err, "out of memory");
+		goto fail;
+	}
+	if (ctxd_scan_run(ctx, &so, answer_visit, &a, &err) < 0 || flush_batch(&a) < 0)
+		goto fail;
+	m = ctxd_protocol_message("end");
+	conn_send(c, m, false);
+	json_decref(m);
+	rc = 0;
+	goto out;
+fail:
+	flush_batch(&a);
+	m = ctxd_protocol_message("error");
+	json_object_set_new(m, "message", json_string(err.msg));
+	json_object_set_new(m, "walk", json_boolean(walk_error));
+	conn_send(c, m, false);
+	json_decref(m);
+	rc = 0;
+out:
+	json_decref(a.batch);
+	ctxd_select_destroy(sel);
+	ctxd_context_destroy(ctx);
+	free(args);
+	return rc;
 }
 
 static int on_message(void *ud, json_t *msg, struct ctxd_error *err)
@@ -426,6 +670,37 @@ static int on_message(void *ud, json_t *msg, struct ctxd_error *err)
 		json_decref(reply);
 		return 0;
 	}
+	if (strcmp(type, "watch") == 0 || strcmp(type, "unwatch") == 0) {
+		const char *path = json_string_value(json_object_get(msg, "path"));
+		char *root = path ? realpath(path, NULL) : NULL;
+		struct project *p;
+
+		if (!root) {
+			ctxd_error_set(err, "%s: %s", path ? path : "(no path)", path ? strerror(errno) : "a path is needed");
+			return request_error(c, err);
+		}
+		if (type[0] == 'w') {
+			if (!(p = project_get(d, root, err))) {
+				free(root);
+				return request_error(c, err);
+			}
+			reply = project_status(p, wall_ms());
+			json_object_set_new(reply, "type", json_string("ok"));
+			json_object_set_new(reply, "v", json_integer(CTXD_PROTOCOL_VERSION));
+		} else if (!project_drop(d, root)) {
+			ctxd_error_set(err, "%s is not watched", root);
+			free(root);
+			return request_error(c, err);
+		} else {
+			reply = ctxd_protocol_message("ok");
+		}
+		free(root);
+		conn_send(c, reply, false);
+		json_decref(reply);
+		return 0;
+	}
+	if (strcmp(type, "query") == 0)
+		return answer_query(c, msg);
 	if (strcmp(type, "stop") == 0) {
 		reply = ctxd_protocol_message("ok");
 		conn_send(c, reply, true);
@@ -494,6 +769,24 @@ static void accept_cb(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 }
 
+/* Drops the projects no query touched for idle_drop_seconds. */
+static void on_idle(uv_timer_t *t)
+{
+	struct ctxd_daemon *d = t->data;
+	uint64_t now = wall_ms(), limit = (uint64_t)d->o.idle_drop_seconds * 1000;
+	struct project *p = d->projects;
+
+	while (p) {
+		struct project *next = p->next;
+
+		if (now - p->used_ms >= limit) {
+			logf_(d, "dropping %s (no query for %u s)", p->root, d->o.idle_drop_seconds);
+			project_drop(d, p->root);
+		}
+		p = next;
+	}
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct ctxd_daemon *d = h->data;
@@ -536,6 +829,13 @@ int ctxd_daemon_run(struct ctxd_daemon *d, struct ctxd_error *err)
 	d->sigterm.data = d->sigint.data = d;
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	if (d->o.idle_drop_seconds) {
+		uint64_t every = d->o.idle_drop_seconds * 1000ull / 4;
+
+		uv_timer_init(&d->loop, &d->idle);
+		d->idle.data = d;
+		uv_timer_start(&d->idle, on_idle, every ? every : 1, every ? every : 1);
+	}
 	d->started_ms = wall_ms();
 	d->running = true;
 	logf_(d, "serving %s (pid %ld)", d->socket_path, (long)getpid());
@@ -544,6 +844,8 @@ int ctxd_daemon_run(struct ctxd_daemon *d, struct ctxd_error *err)
 	/* shut down: every client, every handle */
 	while (d->conns)
 		conn_close(d->conns);
+	while (d->projects)
+		project_drop(d, d->projects->root);
 	uv_walk(&d->loop, close_any, NULL);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d->loop);

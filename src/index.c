@@ -71,6 +71,11 @@ void ctxd_index_node_set_tag(struct ctxd_index_node *n, int tag)
 	n->tag = tag;
 }
 
+struct ctxd_index_node *ctxd_index_top(const struct ctxd_index *idx)
+{
+	return idx->top;
+}
+
 const char *ctxd_index_root(const struct ctxd_index *idx)
 {
 	return idx->root;

@@ -65,6 +65,9 @@ int ctxd_index_build(struct ctxd_index *idx, struct ctxd_error *err);
 int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, const char *name,
 		       struct ctxd_error *err);
 
+/* The root's node, NULL before a build. */
+struct ctxd_index_node *ctxd_index_top(const struct ctxd_index *idx);
+
 /* The watcher's own number for a listed directory (its inotify watch
  * descriptor), -1 until set. */
 int ctxd_index_node_tag(const struct ctxd_index_node *n);

@@ -3,10 +3,10 @@
 # bash-completion package (it reads COMP_WORDS itself). tests/cli checks
 # that it offers exactly the options each command's getopt table has.
 
-_ctxd_commands='build ls pack why report daemon status help version'
+_ctxd_commands='build ls pack why report daemon status watch unwatch help version'
 
 # Options every context command takes (cli.h's CLI_CONTEXT_LONGOPTS).
-_ctxd_context_opts='-f --file= --exact --prune= --target= --build-arg= --platform= --json --help'
+_ctxd_context_opts='-f --file= --exact --prune= --target= --build-arg= --platform= --no-daemon --json --help'
 
 # A command's options; those ending in '=' take a value.
 _ctxd_options()
@@ -28,6 +28,7 @@ _ctxd_options()
 		;;
 	daemon) echo '--foreground --idle-timeout= --help' ;;
 	status) echo '--json --help' ;;
+	watch | unwatch) echo '--help' ;;
 	esac
 }
 

@@ -2,7 +2,7 @@
 # of options whose values are fixed. tests/cli checks that it offers exactly
 # the options each command's getopt table has.
 
-set -l commands build ls pack why report daemon status help version
+set -l commands build ls pack why report daemon status watch unwatch help version
 set -l context_commands build ls pack why report
 
 complete -c ctxd -f
@@ -15,6 +15,8 @@ complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a why -d 'say w
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a report -d 'what is in the build context, what each filter saves, budgets'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a daemon -d 'run the daemon that keeps projects indexed'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a status -d 'show the daemon and the projects it watches'
+complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a watch -d 'have the daemon index and watch a project'
+complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a unwatch -d 'have the daemon drop a project'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for ctxd or one command'
 complete -c ctxd -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version of ctxd and its libraries'
 complete -c ctxd -n "__fish_seen_subcommand_from help" -a "$commands"
@@ -31,6 +33,7 @@ complete -c ctxd -n $ctx -l prune -x -a 'dockerfile off' -d 'leave out what the 
 complete -c ctxd -n $ctx -l target -x -d 'the stage to build'
 complete -c ctxd -n $ctx -l build-arg -x -d 'a build argument NAME[=VALUE]'
 complete -c ctxd -n $ctx -l platform -x -d 'the target platform OS/ARCH'
+complete -c ctxd -n $ctx -l no-daemon -d 'walk the tree here even when a daemon runs'
 complete -c ctxd -n $ctx -l json -d 'machine-readable output'
 complete -c ctxd -n $ctx -l help -d 'show the help'
 complete -c ctxd -n "__fish_seen_subcommand_from build pack report" -l dedup -d 'send identical files once, as hard links'
@@ -93,3 +96,7 @@ complete -c ctxd -n "__fish_seen_subcommand_from daemon" -l help -d 'show the he
 # status
 complete -c ctxd -n "__fish_seen_subcommand_from status" -l json -d 'the answer as JSON'
 complete -c ctxd -n "__fish_seen_subcommand_from status" -l help -d 'show the help'
+
+# watch, unwatch
+complete -c ctxd -n "__fish_seen_subcommand_from watch unwatch" -a '(__fish_complete_directories)'
+complete -c ctxd -n "__fish_seen_subcommand_from watch unwatch" -l help -d 'show the help'

@@ -6,9 +6,12 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "ctxd/build.h"
 #include "ctxd/context.h"
 #include "ctxd/docker.h"
+#include "ctxd/scan.h"
 #include "ctxd/select.h"
 
 /* Exit codes shared by every command. */
@@ -33,6 +36,8 @@ extern const struct cli_command cli_cmd_why;
 extern const struct cli_command cli_cmd_report;
 extern const struct cli_command cli_cmd_help;
 extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_unwatch;
+extern const struct cli_command cli_cmd_watch;
 extern const struct cli_command cli_cmd_version;
 
 /* The table, NULL-terminated, in the order `ctxd help` lists them. */
@@ -61,6 +66,9 @@ struct cli_context_opts {
 	size_t nargs;
 	char **arg_kv;         /* the same as "NAME=VALUE", for the analysis */
 	size_t narg_kv;
+	bool no_daemon;        /* --no-daemon */
+	json_t *onbuild;       /* the ONBUILD answers given, for the daemon */
+	struct ctxd_docker *docker; /* what answers them, NULL: assume none */
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -73,6 +81,7 @@ enum {
 	OPT_TARGET,
 	OPT_BUILD_ARG,
 	OPT_PLATFORM,
+	OPT_NO_DAEMON,
 	OPT_FIRST_COMMAND = 0x200,
 };
 
@@ -84,7 +93,8 @@ enum {
 	{"prune", required_argument, NULL, OPT_PRUNE}, \
 	{"target", required_argument, NULL, OPT_TARGET}, \
 	{"build-arg", required_argument, NULL, OPT_BUILD_ARG}, \
-	{"platform", required_argument, NULL, OPT_PLATFORM}
+	{"platform", required_argument, NULL, OPT_PLATFORM}, \
+	{"no-daemon", no_argument, NULL, OPT_NO_DAEMON}
 
 #define CLI_CONTEXT_OPTS_HELP \
 	"  -f, --file=DOCKERFILE  the Dockerfile (relative to the current directory,\n" \
@@ -98,6 +108,8 @@ enum {
 	"      --build-arg=NAME[=VALUE]\n" \
 	"                         a build argument (NAME alone: from the environment)\n" \
 	"      --platform=OS/ARCH the target platform (for TARGETPLATFORM & co.)\n" \
+	"      --no-daemon        walk the tree here even when a ctxd daemon runs\n" \
+	"                         (by default its synced index answers)\n" \
 	"      --json             machine-readable output\n" \
 	"      --help             show this help\n"
 
@@ -126,6 +138,22 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 
 /* Frees what the shared options allocated. */
 void cli_context_opts_free(struct cli_context_opts *o);
+
+/* ctxd_scan_run, answered by the daemon's synced index when one is running
+ * (and registering the project with it), in-process when none is, with
+ * --no-daemon, or when the daemon fails before its first entry (a warning
+ * says so). The results are the same either way. */
+int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
+	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+	     struct ctxd_error *err);
+
+/* Exit status when no daemon is running (status, watch, unwatch). */
+enum { CLI_NO_DAEMON = 3 };
+
+/* `ctxd watch|unwatch PATH`: parses --help and PATH, sends {type, path}
+ * and returns the reply in *reply. Prints errors; returns an exit code. */
+int cli_daemon_path_request(const struct cli_command *cmd, const char *type, int argc,
+			    char **argv, json_t **reply);
 
 /* Prints a library warning. */
 void cli_warn_cb(void *ud, const char *msg);

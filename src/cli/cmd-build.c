@@ -327,7 +327,7 @@ static int run(int argc, char **argv)
 		goto fail;
 	}
 	sum.next_ud = m;
-	if (ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
+	if (cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
 	/* with --dedup off, the summary still says what it would save */
 	if ((co.dedup || !bo.quiet) && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)

@@ -218,7 +218,7 @@ static int run(int argc, char **argv)
 	sum.next_ud = &ls;
 	if (ls.json)
 		json_head(ctx);
-	rc = ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err);
+	rc = cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err);
 	if (rc == 0 && ls.json)
 		json_tail(&ls, &sum);
 	if (rc < 0) {

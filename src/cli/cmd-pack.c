@@ -100,7 +100,7 @@ static int run(int argc, char **argv)
 		}
 		sum.next = ctxd_manifest_visit;
 		sum.next_ud = m;
-		if (ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0 ||
+		if (cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0 ||
 		    ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 			goto fail;
 	}
@@ -125,7 +125,7 @@ static int run(int argc, char **argv)
 		goto fail;
 	sum.next_ud = pk;
 	if (m ? ctxd_dedup_pack(m, ctx->rootfd, ctx->root, pk, &err) < 0
-	      : ctxd_scan_run(ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
+	      : cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
 	if (ctxd_pack_finish(pk, &err) < 0)
 		goto fail;

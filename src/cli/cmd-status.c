@@ -9,8 +9,6 @@
 #include "ctxd/protocol.h"
 #include "ctxd/units.h"
 
-enum { CLI_NO_DAEMON = 3 };
-
 static json_int_t num(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
@@ -45,10 +43,13 @@ static void print_text(const json_t *st)
 		       ctxd_units_human((uint64_t)num(p, "bytes"), bytes), num(p, "watches"));
 		printf("    memory: %s, %" JSON_INTEGER_FORMAT " bytes per entry (paths excluded)\n",
 		       ctxd_units_human((uint64_t)num(p, "memory"), mem), num(p, "bytes_per_entry"));
-		printf("    rescans: %" JSON_INTEGER_FORMAT ", events: %" JSON_INTEGER_FORMAT
-		       ", last event: %" JSON_INTEGER_FORMAT " s ago, last query: %" JSON_INTEGER_FORMAT
-		       " s ago\n", num(p, "rescans"), num(p, "events"), num(p, "last_event_age_ms") / 1000,
-		       num(p, "last_used_age_ms") / 1000);
+		printf("    rescans: %" JSON_INTEGER_FORMAT ", events: %" JSON_INTEGER_FORMAT, num(p, "rescans"),
+		       num(p, "events"));
+		if (num(p, "last_event_age_ms") >= 0)
+			printf(", last event: %" JSON_INTEGER_FORMAT " s ago", num(p, "last_event_age_ms") / 1000);
+		else
+			printf(", last event: none");
+		printf(", last query: %" JSON_INTEGER_FORMAT " s ago\n", num(p, "last_used_age_ms") / 1000);
 	}
 }
 

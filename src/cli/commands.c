@@ -11,6 +11,8 @@ const struct cli_command *const cli_commands[] = {
 	&cli_cmd_report,
 	&cli_cmd_daemon,
 	&cli_cmd_status,
+	&cli_cmd_watch,
+	&cli_cmd_unwatch,
 	&cli_cmd_help,
 	&cli_cmd_version,
 	NULL,

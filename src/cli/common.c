@@ -3,9 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "ctxd/client.h"
 #include "ctxd/image.h"
+#include "ctxd/protocol.h"
+#include "ctxd/query.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
@@ -116,6 +120,9 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 	case OPT_PLATFORM:
 		o->platform = arg;
 		return 1;
+	case OPT_NO_DAEMON:
+		o->no_daemon = true;
+		return 1;
 	case OPT_BUILD_ARG:
 		return add_build_arg(o, arg) < 0 ? -2 : 1;
 	default:
@@ -143,11 +150,11 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 	return CLI_OK;
 }
 
-static bool has_onbuild(void *ud, const char *image)
+static bool ask_onbuild(struct ctxd_docker *d, const char *image)
 {
 	struct ctxd_error err;
 	bool has = false;
-	int rc = ctxd_image_has_onbuild(ud, image, &has, &err);
+	int rc = ctxd_image_has_onbuild(d, image, &has, &err);
 
 	if (rc == 1) {
 		cli_warn("base image %s is not local: its ONBUILD triggers, if any, cannot be seen, so "
@@ -161,6 +168,17 @@ static bool has_onbuild(void *ud, const char *image)
 	return has;
 }
 
+/* Asks docker, and keeps the answer for the daemon's walk. */
+static bool has_onbuild(void *ud, const char *image)
+{
+	struct cli_context_opts *o = ud;
+	bool has = ask_onbuild(o->docker, image);
+
+	if (o->onbuild || (o->onbuild = json_object()))
+		json_object_set_new(o->onbuild, image, json_boolean(has));
+	return has;
+}
+
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel)
 {
@@ -171,12 +189,13 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		.platform = o->platform,
 		.classic = o->ctx.classic_ignore,
 		.has_onbuild = d ? has_onbuild : NULL,
-		.ud = d,
+		.ud = o,
 		.warn = cli_warn_cb,
 	};
 	struct ctxd_error err;
 
 	*sel = NULL;
+	o->docker = d;
 	if (ctxd_context_open(&o->ctx, ctx, &err) < 0) {
 		cli_error("%s", err.msg);
 		return CLI_FAIL;
@@ -200,4 +219,79 @@ void cli_context_opts_free(struct cli_context_opts *o)
 		free(o->arg_kv[i]);
 	free(o->args);
 	free(o->arg_kv);
+	json_decref(o->onbuild);
+}
+
+int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
+	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+	     struct ctxd_error *err)
+{
+	struct ctxd_query q = {
+		.root = ctx->root,
+		.dockerfile = ctx->dockerfile_path,
+		.classic_ignore = o->ctx.classic_ignore,
+		.select = so->select != NULL,
+		.target = o->target,
+		.platform = o->platform,
+		.build_args = (const char *const *)o->arg_kv,
+		.nbuild_args = o->narg_kv,
+		.onbuild = o->docker ? o->onbuild : NULL,
+		.want_excluded = so->want_excluded,
+		.list_unread = so->list_unread,
+	};
+	int rc;
+
+	/* no answers recorded: no base image was asked about */
+	if (o->docker && !o->onbuild && !(q.onbuild = o->onbuild = json_object())) {
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
+	/* a Dockerfile from stdin exists only here */
+	if (o->no_daemon || ctx->dockerfile_stdin || so->source)
+		return ctxd_scan_run(ctx, so, visit, ud, err);
+	rc = ctxd_query_run(NULL, &q, visit, ud, so->warn, so->warn_ud, err);
+	if (rc == CTXD_QUERY_DAEMON_FAILED)
+		cli_warn("%s; walking the tree here instead", err->msg);
+	else if (rc != CTXD_QUERY_NO_DAEMON)
+		return rc;
+	return ctxd_scan_run(ctx, so, visit, ud, err);
+}
+
+int cli_daemon_path_request(const struct cli_command *cmd, const char *type, int argc,
+			    char **argv, json_t **reply)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctxd_error err;
+	bool no_daemon;
+	json_t *req;
+	int c, fd, rc;
+
+	*reply = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(cmd->help, stdout);
+			return CLI_OK;
+		}
+		return cli_usage_error(cmd, "%s: invalid option", cmd->name);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cmd, "%s: one PATH expected", cmd->name);
+	if (ctxd_client_connect(NULL, CTXD_CLIENT_CONNECT_TIMEOUT_MS, &fd, &no_daemon, &err) < 0) {
+		cli_error("%s", err.msg);
+		return no_daemon ? CLI_NO_DAEMON : CLI_FAIL;
+	}
+	req = ctxd_protocol_message(type);
+	json_object_set_new(req, "path", json_string(argv[optind]));
+	rc = ctxd_client_call(fd, req, reply, 120000, &err);
+	json_decref(req);
+	close(fd);
+	if (rc < 0) {
+		cli_error("%s", err.msg);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
 }

@@ -1,0 +1,67 @@
+/* A context query asked of the daemon: what a command would otherwise walk
+ * itself (the context, the Dockerfile filter's options, what the scan
+ * lists), its wire form, and the client side that visits the entries the
+ * daemon streams back. The daemon answers from its synced index with the
+ * same scan (include/ctxd/scan.h), so the entries, their order, the
+ * warnings and the first error are what a cold walk would give. */
+#ifndef CTXD_QUERY_H
+#define CTXD_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ctxd/entry.h"
+#include "ctxd/error.h"
+#include "ctxd/scan.h"
+
+struct ctxd_query {
+	const char *root;       /* the context directory, absolute, resolved */
+	const char *dockerfile; /* absolute; NULL: the context's default */
+	bool classic_ignore;
+	bool select;            /* the Dockerfile filter applies */
+	const char *target, *platform;
+	const char *const *build_args; /* "NAME=VALUE" */
+	size_t nbuild_args;
+	/* Base images the client asked about: name -> true when it may have
+	 * ONBUILD triggers. NULL: assume none (as ls and pack do); an image
+	 * missing from a non-NULL map may have them. Borrowed. */
+	json_t *onbuild;
+	bool want_excluded, list_unread;
+};
+
+/* The "query" request for q; NULL on ENOMEM. */
+json_t *ctxd_query_encode(const struct ctxd_query *q);
+/* Reads a "query" request; the strings borrow from msg (and *args, which
+ * the caller frees). */
+int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***args,
+		      struct ctxd_error *err);
+
+/* One entry as an array, for an "entries" message; NULL on ENOMEM. */
+json_t *ctxd_query_entry_encode(const struct ctxd_entry *e);
+/* The entry back; its strings live in *store until the next call (free
+ * it with ctxd_buf_free... via ctxd_query_entry_store_free). */
+struct ctxd_query_store {
+	char *path, *link;
+	void *data;
+};
+int ctxd_query_entry_decode(const json_t *a, struct ctxd_entry *e, struct ctxd_query_store *store,
+			    struct ctxd_error *err);
+void ctxd_query_store_free(struct ctxd_query_store *store);
+
+/* Nothing was visited, so the caller can do the work in-process: no
+ * daemon serves the socket, or the daemon failed before its first entry
+ * (err says how). */
+#define CTXD_QUERY_NO_DAEMON 1
+#define CTXD_QUERY_DAEMON_FAILED 2
+
+/* Asks the daemon at socket (NULL: the default) and visits the entries as
+ * they arrive, passing warnings to warn. Returns 0; -1 with err (the
+ * walk's own error, a visitor's, or the daemon failing after entries were
+ * visited); or one of the two above. */
+int ctxd_query_run(const char *socket, const struct ctxd_query *q, ctxd_scan_visit_fn visit,
+		   void *ud, void (*warn)(void *ud, const char *msg), void *warn_ud,
+		   struct ctxd_error *err);
+
+#endif
