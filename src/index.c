@@ -561,11 +561,33 @@ unsigned ctxd_index_hook_failed(const struct ctxd_index *idx, int *first_errno)
 	return idx->hook_failed;
 }
 
+/* Names of (dev, ino) the multi list does not know yet: a name that had
+ * one link when read, before another name was made. */
+static void adopt_peers(struct ctxd_index *idx, struct ctxd_index_node *n, uint64_t dev,
+			uint64_t ino)
+{
+	for (uint32_t i = 0; i < n->nkids; i++) {
+		struct ctxd_index_node *k = n->kids[i];
+
+		if (S_ISDIR(k->mode))
+			adopt_peers(idx, k, dev, ino);
+		else if (k->dev == dev && k->ino == ino && k->nlink <= 1 && multi_add(idx, k) == 0)
+			k->nlink = 2; /* re-read below */
+	}
+}
+
 /* Re-reads the other names of a multiply-linked inode: a link or unlink
- * moves their link count and ctime without an event in their directory. */
+ * moves their link count and ctime without an event in their directory,
+ * and a write through one name changes what every name shows. */
 static void refresh_peers(struct ctxd_index *idx, const struct ctxd_index_node *n, uint64_t dev,
 			  uint64_t ino)
 {
+	size_t known = 0;
+
+	for (size_t i = 0; i < idx->nmulti; i++)
+		known += idx->multi[i]->dev == dev && idx->multi[i]->ino == ino;
+	if (n && known < n->nlink && idx->top)
+		adopt_peers(idx, idx->top, dev, ino);
 	for (size_t i = 0; i < idx->nmulti; i++) {
 		struct ctxd_index_node *p = idx->multi[i];
 		char *path;
@@ -872,12 +894,24 @@ static int src_list(void *ud, struct ctxd_scan_dir *dir, char ***names, size_t *
 
 static int src_stat(void *ud, struct ctxd_scan_dir *dir, size_t i, struct stat *st)
 {
+	struct ctxd_index *idx = ud;
 	struct idx_dir *h = (struct idx_dir *)dir;
+	const struct ctxd_index_node *k;
 
-	(void)ud;
 	if (h->disk)
 		return ctxd_scan_disk_source.stat(NULL, h->disk, i, st);
-	node_to_stat(h->node->kids[i], st);
+	k = h->node->kids[i];
+	/* nothing watches inside an unlisted directory, so its mtime is read
+	 * now (replacing it moves its parent, which is watched) */
+	if (k->flags & N_UNLISTED) {
+		char *path = ctxd_index_node_path(idx, k);
+		bool fresh = path && lstat(path, st) == 0 && S_ISDIR(st->st_mode);
+
+		free(path);
+		if (fresh)
+			return 0;
+	}
+	node_to_stat(k, st);
 	return 0;
 }
 

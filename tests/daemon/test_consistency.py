@@ -60,6 +60,12 @@ def same(root, what):
             b = json.loads(cold.stdout or b"{}").get("entries", []) if cold.stdout else []
             sa = {json.dumps(x, sort_keys=True) for x in a}
             sb = {json.dumps(x, sort_keys=True) for x in b}
+            if sa == sb:
+                import difflib
+                bad.append(f"{what} {opts}: " + "".join(list(difflib.unified_diff(
+                    json.dumps(json.loads(warm.stdout), indent=1).splitlines(True),
+                    json.dumps(json.loads(cold.stdout), indent=1).splitlines(True)))[:40]))
+                continue
             bad.append(f"{what} {opts}: exit {warm.returncode}/{cold.returncode}; only daemon: "
                        f"{sorted(sa - sb)[:5]}; only cold: {sorted(sb - sa)[:5]}; "
                        f"stderr {warm.stderr[-300:]!r} / {cold.stderr[-300:]!r}")
