@@ -87,12 +87,54 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 }
 
 /* Whether a path the walk never reached exists (inside an unopened
- * directory, say). */
-static bool exists_in(const struct ctxd_context *ctx, const char *path)
+ * directory, say), and is a directory. */
+static bool exists_in(const struct ctxd_context *ctx, const char *path, bool *is_dir)
 {
 	struct stat st;
 
-	return fstatat(ctx->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (fstatat(ctx->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	*is_dir = S_ISDIR(st.st_mode);
+	return true;
+}
+
+/* Git's word on an existing item: its state, its rule when ignored (the
+ * deciding rule too when the git filter dropped it), whether the
+ * Dockerfile names it. */
+static int explain_git(const struct ctxd_scan_options *so, struct ctxd_explain_item *it,
+		       bool is_dir, struct ctxd_error *err)
+{
+	size_t len = strlen(it->path);
+	struct ctxd_git_rule r;
+	int rc;
+
+	if (strcmp(it->path, ".") == 0)
+		return 0;
+	if (ctxd_gitview_state(so->git, it->path, len, is_dir, &it->git, err) < 0)
+		return -1;
+	it->git_named = so->git_keep && ctxd_select_names(so->git_keep, it->path, len);
+	if (it->git != CTXD_GIT_IGNORED)
+		return 0;
+	rc = ctxd_gitview_rule(so->git, it->path, len, is_dir, &r, err);
+	if (rc <= 0)
+		return rc;
+	if ((r.file && !(it->git_rule_file = strdup(r.file))) ||
+	    !(it->git_rule_pattern = strdup(r.pattern)))
+		goto oom;
+	it->git_rule_line = r.line;
+	if (!it->sent && it->reason == CTXD_REASON_GIT_IGNORED) {
+		free(it->rule_file);
+		free(it->rule_text);
+		it->rule_file = it->rule_text = NULL;
+		if ((r.file && !(it->rule_file = strdup(r.file))) ||
+		    !(it->rule_text = strdup(r.pattern)))
+			goto oom;
+		it->rule_line = r.line;
+	}
+	return 0;
+oom:
+	ctxd_error_set(err, "out of memory");
+	return -1;
 }
 
 int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
@@ -136,9 +178,12 @@ int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_opti
 	for (size_t i = 0; i < n; i++) {
 		struct ctxd_explain_item *it = &out->items[i];
 		size_t mi = r.manifest_index[i];
+		bool is_dir = it->type == CTXD_ENTRY_DIR;
 
 		if (it->via || (!it->exists && strcmp(it->path, ".") != 0))
-			it->exists = exists_in(ctx, it->path);
+			it->exists = exists_in(ctx, it->path, &is_dir);
+		if (it->exists && so->git && explain_git(so, it, is_dir, err) < 0)
+			goto out;
 		if (it->sent && r.sel) {
 			const char *why = ctxd_select_explain(r.sel, it->path, strlen(it->path));
 
@@ -182,6 +227,8 @@ void ctxd_explain_clear(struct ctxd_explain *x)
 		free(it->rule_text);
 		free(it->read_by);
 		free(it->duplicate_of);
+		free(it->git_rule_file);
+		free(it->git_rule_pattern);
 	}
 	free(x->items);
 	x->items = NULL;

@@ -40,6 +40,7 @@ struct level {
 };
 
 struct ctxd_gitview {
+	bool libgit2;               /* git_libgit2_init was called */
 	git_repository *repo;       /* NULL: no repository */
 	char *workdir;              /* realpath, no trailing '/' */
 	char *prefix;               /* the context in the work tree: "" or "a/b/" */
@@ -135,6 +136,38 @@ static int load_index(struct ctxd_gitview *gv, struct ctxd_error *err)
 
 static int load_globals(struct ctxd_gitview *gv, struct ctxd_error *err);
 
+/* Whether dir or a directory above it has a .git entry: without one
+ * libgit2's discovery cannot find a repository, so a context in none costs
+ * a few lstat calls and no libgit2 at all. */
+static bool git_entry_above(const char *dir)
+{
+	struct ctxd_buf b = {0};
+	struct stat st;
+	bool found = false;
+
+	ctxd_buf_puts(&b, dir);
+	while (!b.oom && !found) {
+		size_t len = b.len;
+		char *slash;
+
+		ctxd_buf_puts(&b, len && b.data[len - 1] == '/' ? ".git" : "/.git");
+		if (b.oom)
+			break;
+		found = lstat(b.data, &st) == 0;
+		b.len = len;
+		b.data[len] = '\0';
+		slash = strrchr(b.data, '/');
+		if (!slash || (slash == b.data && len == 1))
+			break;
+		b.len = slash == b.data ? 1 : (size_t)(slash - b.data);
+		b.data[b.len] = '\0';
+	}
+	/* out of memory: let libgit2 look */
+	found = found || b.oom;
+	ctxd_buf_free(&b);
+	return found;
+}
+
 static int open_view(const char *dir, bool search, struct ctxd_gitview **out,
 		     struct ctxd_error *err)
 {
@@ -148,8 +181,11 @@ static int open_view(const char *dir, bool search, struct ctxd_gitview **out,
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	git_libgit2_init();
 	*out = gv;
+	if (search && !git_entry_above(dir))
+		return 0;
+	git_libgit2_init();
+	gv->libgit2 = true;
 	rc = git_repository_open_ext(&gv->repo, dir, search ? 0 : GIT_REPOSITORY_OPEN_NO_SEARCH,
 				     NULL);
 	if (rc == GIT_ENOTFOUND) {
@@ -232,7 +268,8 @@ void ctxd_gitview_destroy(struct ctxd_gitview *gv)
 	free(gv->prefix);
 	free(gv->workdir);
 	git_repository_free(gv->repo);
-	git_libgit2_shutdown();
+	if (gv->libgit2)
+		git_libgit2_shutdown();
 	free(gv);
 }
 
@@ -385,9 +422,19 @@ static int nested_above(struct ctxd_gitview *gv, const char *path, size_t len, s
 	return 0;
 }
 
-static bool is_dotgit(const char *path, size_t len)
+/* The length of path up to and including its first ".git" component (a
+ * repository's own files, or a gitfile), or 0 when it has none. */
+static size_t dotgit_len(const char *path, size_t len)
 {
-	return len >= 4 && memcmp(path + len - 4, ".git", 4) == 0 && (len == 4 || path[len - 5] == '/');
+	for (size_t at = 0; at + 4 <= len;) {
+		const char *slash = memchr(path + at, '/', len - at);
+		size_t end = slash ? (size_t)(slash - path) : len;
+
+		if (end - at == 4 && memcmp(path + at, ".git", 4) == 0)
+			return end;
+		at = end + 1;
+	}
+	return 0;
 }
 
 static int read_file(const char *path, char **data, size_t *len, bool *found,
@@ -671,7 +718,7 @@ int ctxd_gitview_state(struct ctxd_gitview *gv, const char *path, size_t len, bo
 		*out = CTXD_GIT_NONE;
 		return 0;
 	}
-	if (is_dotgit(path, len)) {
+	if (dotgit_len(path, len)) {
 		*out = CTXD_GIT_IGNORED;
 		return 0;
 	}
@@ -720,9 +767,9 @@ int ctxd_gitview_rule(struct ctxd_gitview *gv, const char *path, size_t len, boo
 	memset(out, 0, sizeof *out);
 	if (!gv->repo)
 		return 0;
-	if (is_dotgit(path, len)) {
+	if ((at = dotgit_len(path, len)) != 0) {
 		out->pattern = ".git";
-		return set_matched(gv, path, len, "", 0, out, err) < 0 ? -1 : 1;
+		return set_matched(gv, path, at, "", 0, out, err) < 0 ? -1 : 1;
 	}
 	s = find_sub(gv, path, len);
 	if (s) {

@@ -34,7 +34,19 @@ struct pending {
 	size_t len;
 	struct stat st;
 	int rule;
+	enum ctxd_git_state git;
+	enum ctxd_entry_reason reason; /* when nothing inside is sent */
 	bool emitted;
+};
+
+/* What the git filter decided for a directory, for the entries in it. */
+struct gitdir {
+	bool on;                     /* git is asked in this subtree */
+	bool named;                  /* the Dockerfile names the directory: keep all */
+	bool ask;                    /* ask git about each entry ... */
+	enum ctxd_git_state state;   /* ... or each entry has this state */
+	enum ctxd_entry_reason drop; /* not SENT: the filter dropped the
+				      * directory, and what is listed inside */
 };
 
 struct walker {
@@ -175,7 +187,7 @@ static void fill(struct ctxd_entry *e, const struct walker *w, const struct stat
 }
 
 static int visit_excluded(struct walker *w, const struct stat *st, int rule, bool pruned,
-			  enum ctxd_entry_reason reason)
+			  enum ctxd_entry_reason reason, enum ctxd_git_state git)
 {
 	struct ctxd_entry e;
 
@@ -186,11 +198,12 @@ static int visit_excluded(struct walker *w, const struct stat *st, int rule, boo
 	e.reason = reason;
 	e.pruned = pruned;
 	e.rule = rule;
+	e.git = git;
 	return w->visit(w->ud, &e, w->err);
 }
 
 static int emit(struct walker *w, struct ctxd_scan_dir *dir, size_t idx, const char *name,
-		const struct stat *st, int rule);
+		const struct stat *st, int rule, enum ctxd_git_state git);
 
 /* Sends the held-back parents of the entry about to be sent. */
 static int flush_pending(struct walker *w)
@@ -208,7 +221,7 @@ static int flush_pending(struct walker *w)
 		p->emitted = true;
 		w->path.data[p->len] = '\0';
 		w->path.len = p->len;
-		rc = emit(w, NULL, 0, NULL, &p->st, p->rule);
+		rc = emit(w, NULL, 0, NULL, &p->st, p->rule, p->git);
 		w->path.data[p->len] = c;
 		w->path.len = len;
 	}
@@ -219,7 +232,7 @@ static int flush_pending(struct walker *w)
 /* Emits a sent entry: symlink target, hardlink folding, socket skipping.
  * dir (NULL for a held-back parent) holds it as its idx-th name. */
 static int emit(struct walker *w, struct ctxd_scan_dir *dir, size_t idx, const char *name,
-		const struct stat *st, int rule)
+		const struct stat *st, int rule, enum ctxd_git_state git)
 {
 	struct ctxd_entry e;
 	char *target = NULL;
@@ -233,6 +246,7 @@ static int emit(struct walker *w, struct ctxd_scan_dir *dir, size_t idx, const c
 	e.dirfd = dirfd;
 	e.name = name;
 	e.rule = rule;
+	e.git = git;
 	if (e.type == CTXD_ENTRY_SOCKET) {
 		warnf(w, "skipping %s/%s: sockets cannot be sent (docker skips them too)",
 		      w->ctx->root, w->path.data);
@@ -467,7 +481,8 @@ const struct ctxd_scan_source ctxd_scan_disk_source = {
 	.close = disk_close,
 };
 
-static int push_pending(struct walker *w, const struct stat *st, int rule)
+static int push_pending(struct walker *w, const struct stat *st, int rule,
+			enum ctxd_git_state git, enum ctxd_entry_reason reason)
 {
 	if (w->npending == w->cappending) {
 		size_t cap = w->cappending ? w->cappending * 2 : 16;
@@ -480,17 +495,57 @@ static int push_pending(struct walker *w, const struct stat *st, int rule)
 		w->pending = p;
 		w->cappending = cap;
 	}
-	w->pending[w->npending++] = (struct pending){.len = w->path.len, .st = *st, .rule = rule};
+	w->pending[w->npending++] = (struct pending){
+		.len = w->path.len, .st = *st, .rule = rule, .git = git, .reason = reason,
+	};
 	return 0;
 }
 
 /* Pops the directory pushed for the current path; one nothing was sent
- * from is listed as not read. */
+ * from is listed as left out by the filter that held it. */
 static int pop_pending(struct walker *w)
 {
 	struct pending p = w->pending[--w->npending];
 
-	return p.emitted ? 0 : visit_excluded(w, &p.st, p.rule, false, CTXD_REASON_NOT_READ);
+	return p.emitted ? 0 : visit_excluded(w, &p.st, p.rule, false, p.reason, p.git);
+}
+
+static enum ctxd_entry_reason git_reason(enum ctxd_git_state s)
+{
+	return s == CTXD_GIT_IGNORED ? CTXD_REASON_GIT_IGNORED : CTXD_REASON_GIT_UNTRACKED;
+}
+
+/* The git filter's verdict for the current path, which the other filters
+ * would send (or look inside): its state in *gs, the context for what it
+ * holds in *child, and *held when it is a dropped directory the
+ * Dockerfile names something inside of (sent only as a parent). */
+static int git_decide(struct walker *w, const struct gitdir *g, bool is_dir, enum ctxd_git_state *gs,
+		      struct gitdir *child, bool *held)
+{
+	const struct ctxd_select *keep = w->o->git_keep;
+
+	*child = *g;
+	*gs = g->state;
+	if (keep && ctxd_select_names(keep, w->path.data, w->path.len)) {
+		*gs = CTXD_GIT_NONE;
+		child->named = true;
+		return 0;
+	}
+	if (g->ask && ctxd_gitview_state(w->o->git, w->path.data, w->path.len, is_dir, gs, w->err) < 0)
+		return -1;
+	child->state = *gs;
+	if (!ctxd_git_filter_drops(w->o->git_filter, *gs)) {
+		/* nothing inside an ignored directory is anything but ignored */
+		child->ask = g->ask && *gs != CTXD_GIT_IGNORED;
+		return 0;
+	}
+	if (is_dir && keep && ctxd_select_names_below(keep, w->path.data, w->path.len)) {
+		*held = true;
+		return 0;
+	}
+	child->ask = false;
+	child->drop = git_reason(*gs);
+	return 0;
 }
 
 /*
@@ -498,9 +553,10 @@ static int pop_pending(struct walker *w)
  * walk_on: the tar walker looks inside; check_on: the validation pass does.
  * parent: the tar walker's match vector for this directory (NULL at root).
  * sel: the Dockerfile filter's verdict for this directory (IN without one).
+ * g: the git filter's, for what it holds.
  */
 static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, bool check_on, const uint8_t *parent,
-		    enum ctxd_select_verdict sel)
+		    enum ctxd_select_verdict sel, const struct gitdir *g)
 {
 	char **names = NULL;
 	size_t n = 0, base = w->path.len;
@@ -527,7 +583,11 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 		const char *name = names[i];
 		struct stat st;
 		bool is_dir, child_walk = false, child_check = false, sent = false, do_check, held = false;
+		bool out, git_held = false;
 		int excluded = 0, rule = -1, csel = CTXD_SELECT_IN;
+		enum ctxd_git_state gs = g->state;
+		enum ctxd_entry_reason reason;
+		struct gitdir cg = *g;
 
 		w->path.len = base;
 		if (base)
@@ -542,7 +602,8 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 				csel = ctxd_select_path(w->o->select, w->path.data, w->path.len, false, w->err);
 			if (csel < 0)
 				goto out;
-			if (check_on && sel != CTXD_SELECT_OUT && csel != CTXD_SELECT_OUT) {
+			if (check_on && sel != CTXD_SELECT_OUT && csel != CTXD_SELECT_OUT &&
+			    g->drop == CTXD_REASON_SENT) {
 				if (errno == ENOENT)
 					ctxd_error_set(w->err, "file ('%s/%s') not found or excluded by .dockerignore",
 						       w->ctx->root, w->path.data);
@@ -559,8 +620,16 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 		else if (sel == CTXD_SELECT_BELOW &&
 			 (csel = ctxd_select_path(w->o->select, w->path.data, w->path.len, is_dir, w->err)) < 0)
 			goto out;
-		/* what the build cannot read is not validated either */
-		do_check = check_on && csel != CTXD_SELECT_OUT;
+		if (g->on && !g->named && g->drop == CTXD_REASON_SENT && csel != CTXD_SELECT_OUT &&
+		    git_decide(w, g, is_dir, &gs, &cg, &git_held) < 0)
+			goto out;
+		if (g->named)
+			gs = CTXD_GIT_NONE;
+		/* what the build cannot read is not validated either, nor what
+		 * the git filter drops */
+		out = csel == CTXD_SELECT_OUT || cg.drop != CTXD_REASON_SENT;
+		do_check = check_on && !out;
+		reason = csel == CTXD_SELECT_OUT ? CTXD_REASON_NOT_READ : cg.drop;
 
 		/* the validation pass (ValidateContextDirectory) */
 		if (do_check) {
@@ -592,15 +661,15 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 				   ctxd_ignore_may_reach_inside(w->ctx->walk, w->path.data, w->path.len)) {
 				child_walk = true;
 			}
-			if (csel == CTXD_SELECT_OUT && !(w->o->want_excluded && w->o->list_unread))
+			if (out && !(w->o->want_excluded && w->o->list_unread))
 				child_walk = false;
-			if (sent && csel == CTXD_SELECT_IN) {
-				if (emit(w, h, i, name, &st, rule) < 0)
+			if (sent && !out && csel == CTXD_SELECT_IN && !git_held) {
+				if (emit(w, h, i, name, &st, rule, gs) < 0)
 					goto out;
-			} else if (sent && csel == CTXD_SELECT_BELOW) {
+			} else if (sent && !out) {
 				held = true; /* sent once something inside is */
 			} else if (visit_excluded(w, &st, rule, is_dir && !child_walk,
-						  sent ? CTXD_REASON_NOT_READ : CTXD_REASON_DOCKERIGNORE) < 0) {
+						  sent ? reason : CTXD_REASON_DOCKERIGNORE, gs) < 0) {
 				goto out;
 			}
 		}
@@ -617,7 +686,9 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 					goto out;
 				}
 				warnf(w, "cannot list %s/%s: %s", w->ctx->root, w->path.data, strerror(errno));
-				if (held && visit_excluded(w, &st, rule, true, CTXD_REASON_NOT_READ) < 0)
+				if (held && visit_excluded(w, &st, rule, true,
+							   git_held ? git_reason(gs) : CTXD_REASON_NOT_READ,
+							   gs) < 0)
 					goto out;
 				continue;
 			}
@@ -625,11 +696,12 @@ static int walk_dir(struct walker *w, struct ctxd_scan_dir *h, bool walk_on, boo
 				w->src->close(w->src->ud, ch);
 				continue;
 			}
-			if (held && push_pending(w, &st, rule) < 0) {
+			if (held && push_pending(w, &st, rule, gs,
+						 git_held ? git_reason(gs) : CTXD_REASON_NOT_READ) < 0) {
 				w->src->close(w->src->ud, ch);
 				goto out;
 			}
-			if (walk_dir(w, ch, child_walk, child_check, child_walk ? vec : NULL, csel) < 0)
+			if (walk_dir(w, ch, child_walk, child_check, child_walk ? vec : NULL, csel, &cg) < 0)
 				goto out;
 			if (held && pop_pending(w) < 0)
 				goto out;
@@ -692,6 +764,7 @@ int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options
 		.nrules = ctxd_ignore_count(ctx->walk), .euid = geteuid(),
 		.src = opts && opts->source ? opts->source : &ctxd_scan_disk_source,
 	};
+	struct gitdir g = {.on = opts && opts->git && ctxd_gitview_workdir(opts->git), .ask = true};
 	struct ctxd_scan_dir *root;
 	int rc;
 
@@ -706,7 +779,8 @@ int ctxd_scan_run(const struct ctxd_context *ctx, const struct ctxd_scan_options
 	}
 	rc = walk_dir(&w, root, true, true, NULL,
 		      opts && opts->select && !ctxd_select_all(opts->select) ? CTXD_SELECT_BELOW
-									     : CTXD_SELECT_IN);
+									     : CTXD_SELECT_IN,
+		      &g);
 	if (rc == 0 && ctx->dockerfile_outside)
 		rc = emit_outside(&w);
 	linkmap_free(&w.links);

@@ -350,11 +350,14 @@ static int analyse(struct ctxd_select *s, const struct ctxd_context *ctx,
 	}
 	if (s->reads.whole_context) {
 		reason = s->reads.reason ? s->reads.reason : "the whole context may be read";
-		if (s->reads.reason_line)
-			return select_everything(s, err, "%s:%u: %s", file, s->reads.reason_line, reason);
-		return select_everything(s, err, "%s: %s", file, reason);
+		if ((s->reads.reason_line
+			     ? select_everything(s, err, "%s:%u: %s", file, s->reads.reason_line, reason)
+			     : select_everything(s, err, "%s: %s", file, reason)) < 0)
+			return -1;
 	}
-	for (size_t i = 0; i < s->reads.nreads && !s->all; i++) {
+	/* with everything selected the literal sources still count as named
+	 * (ctxd_select_names), so every read is added */
+	for (size_t i = 0; i < s->reads.nreads; i++) {
 		const struct ctxd_dockerfile_read *r = &s->reads.reads[i];
 
 		origin_of(r, &s->reads, file, why, sizeof why);
@@ -599,6 +602,18 @@ bool ctxd_select_names(const struct ctxd_select *s, const char *path, size_t len
 		if (!p->named || tl > len || memcmp(p->text, path, tl) != 0)
 			continue;
 		if (tl == len || path[tl] == '/')
+			return true;
+	}
+	return false;
+}
+
+bool ctxd_select_names_below(const struct ctxd_select *s, const char *path, size_t len)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pat *p = &s->pats[i];
+
+		if (p->named && strlen(p->text) > len && p->text[len] == '/' &&
+		    memcmp(p->text, path, len) == 0)
 			return true;
 	}
 	return false;

@@ -21,9 +21,28 @@ int ctxd_summary_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *
 		if (!e->excluded) {
 			s->sent.files++;
 			s->sent.bytes += e->size;
+			ctxd_git_savings_add(&s->git, e->git, e->size);
 		}
 	}
 	return s->next ? s->next(s->next_ud, e, err) : 0;
+}
+
+struct ctxd_summary_count ctxd_summary_git_would_save(const struct ctxd_summary *s,
+						      enum ctxd_git_filter f)
+{
+	struct ctxd_summary_count c = {0};
+
+	if (f <= s->git_filter)
+		return c;
+	if (ctxd_git_filter_drops(f, CTXD_GIT_IGNORED)) {
+		c.files += s->git.ignored_files;
+		c.bytes += s->git.ignored_bytes;
+	}
+	if (ctxd_git_filter_drops(f, CTXD_GIT_UNTRACKED)) {
+		c.files += s->git.untracked_files;
+		c.bytes += s->git.untracked_bytes;
+	}
+	return c;
 }
 
 void ctxd_summary_format(const struct ctxd_summary *s, struct ctxd_buf *out)
@@ -45,4 +64,15 @@ void ctxd_summary_format(const struct ctxd_summary *s, struct ctxd_buf *out)
 	}
 	if (!first)
 		ctxd_buf_putc(out, ')');
+	first = true;
+	for (int f = CTXD_GIT_FILTER_IGNORED; f <= CTXD_GIT_FILTER_UNTRACKED; f++) {
+		struct ctxd_summary_count c = ctxd_summary_git_would_save(s, f);
+
+		if (!c.files)
+			continue;
+		ctxd_buf_printf(out, "%s--git-filter=%s %s%" PRIu64 " files, %s", first ? "; " : ", ",
+				ctxd_git_filter_name(f), first ? "would save " : "", c.files,
+				ctxd_units_human(c.bytes, a));
+		first = false;
+	}
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctxd/gitview.h"
+
 enum ctxd_entry_type {
 	CTXD_ENTRY_FILE,
 	CTXD_ENTRY_DIR,
@@ -54,6 +56,10 @@ struct ctxd_entry {
 	enum ctxd_entry_reason reason; /* why excluded; CTXD_REASON_SENT when not */
 	bool pruned;        /* an excluded directory whose inside was not read */
 	int rule;           /* index of the deciding ignore pattern, or -1 */
+	/* Git's state as the git filter sees it: CTXD_GIT_NONE when the scan
+	 * did not ask git, or the Dockerfile names the path (the filter keeps
+	 * it whatever git says). Set on sent entries and git-dropped ones. */
+	enum ctxd_git_state git;
 };
 
 /* "-rw-r--r--"-style text for the entry's type and mode; out holds 11. */

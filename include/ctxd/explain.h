@@ -36,6 +36,15 @@ struct ctxd_explain_item {
 	char *rule_text;
 	char *read_by;       /* sent: the instruction that reads it (or why
 			      * everything is read); NULL without pruning */
+	/* Git's state of the path when the scan had a git view (NONE
+	 * otherwise), and for an ignored path the .gitignore rule (file NULL:
+	 * git's own .git, pattern ".git"). git_named: the Dockerfile names
+	 * the path, so a git filter keeps it. */
+	enum ctxd_git_state git;
+	char *git_rule_file;
+	unsigned git_rule_line;
+	char *git_rule_pattern;
+	bool git_named;
 	char *duplicate_of;  /* sent: the first file with the same bytes */
 };
 
@@ -46,8 +55,11 @@ struct ctxd_explain {
 
 /* Scans ctx with so (select and filters as the commands use them; the
  * visitor fields are overwritten) and decides each of paths[0..n), which
- * are context-relative. Duplicates are found among sent files. Returns 0,
- * or -1 with err set (the scan's error, an invalid path) and *out empty. */
+ * are context-relative. Duplicates are found among sent files. With
+ * so->git, each existing path's git state and rule are filled, and a path
+ * the git filter dropped has its .gitignore rule as the deciding rule.
+ * Returns 0, or -1 with err set (the scan's error, a git error, an
+ * invalid path) and *out empty. */
 int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
 		     const char *const *paths, size_t n, struct ctxd_explain *out,
 		     struct ctxd_error *err);

@@ -12,6 +12,7 @@
 #include "ctxd/context.h"
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/gitview.h"
 #include "ctxd/select.h"
 
 /* Called for every entry in stream order; return 0 to go on, -1 to stop
@@ -61,6 +62,18 @@ struct ctxd_scan_options {
 	 * say what docker would send. Off: those directories are never
 	 * opened. Problems inside them are warnings, not errors. */
 	bool list_unread;
+	/* Git's view of the context; NULL: git is not asked. With it, each
+	 * entry the other filters would send carries its git state
+	 * (entry.git), so a summary can say what a git filter would save, and
+	 * git_filter drops what it covers (reasons GIT_IGNORED and
+	 * GIT_UNTRACKED) except what git_keep names (ctxd_select_names: the
+	 * path or an ancestor by a literal source). A directory the filter
+	 * drops is never opened unless git_keep names a path inside it (then
+	 * it is sent only as the parent of what is sent), or list_unread asks
+	 * for its inside (stat only, as for the Dockerfile filter). */
+	struct ctxd_gitview *git;
+	enum ctxd_git_filter git_filter;
+	const struct ctxd_select *git_keep;
 	/* Non-fatal problems Docker only logs (a socket it cannot send, a
 	 * directory it cannot list); NULL to drop them. */
 	void (*warn)(void *ud, const char *msg);

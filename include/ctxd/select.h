@@ -86,6 +86,10 @@ int ctxd_select_hidden_reads(const struct ctxd_select *s, const struct ctxd_cont
  * git filter) keep such paths. */
 bool ctxd_select_names(const struct ctxd_select *s, const char *path, size_t len);
 
+/* True when the Dockerfile names, as above, a path strictly inside the
+ * directory path: a filter dropping the directory must still look in. */
+bool ctxd_select_names_below(const struct ctxd_select *s, const char *path, size_t len);
+
 /* The analysis behind the selection (stages, steps, reads) for
  * explanations; NULL when the Dockerfile could not be analysed. */
 const struct ctxd_dockerfile_reads *ctxd_select_reads(const struct ctxd_select *s);

@@ -9,8 +9,10 @@
 #include <jansson.h>
 
 #include "ctxd/build.h"
+#include "ctxd/config.h"
 #include "ctxd/context.h"
 #include "ctxd/docker.h"
+#include "ctxd/gitview.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
 
@@ -69,6 +71,19 @@ struct cli_context_opts {
 	bool no_daemon;        /* --no-daemon */
 	json_t *onbuild;       /* the ONBUILD answers given, for the daemon */
 	struct ctxd_docker *docker; /* what answers them, NULL: assume none */
+	const char *git_filter_flag; /* --git-filter as given; NULL: not given */
+	bool no_summary;       /* set by the command when it prints no summary:
+				* git is then asked only if the filter is on */
+
+	/* Set by cli_context_open. */
+	struct ctxd_config cfg;           /* PATH/.ctxd.conf (cfg.file NULL: none) */
+	enum ctxd_git_filter git_filter;  /* in force (off with --exact) */
+	enum ctxd_config_source git_filter_source;
+	char *git_filter_origin;          /* "--git-filter", "CTXD_GIT_FILTER",
+					   * "FILE:LINE" or "default" */
+	struct ctxd_gitview *git;         /* git's view of the context; NULL: not asked */
+	struct ctxd_select *keep;         /* the Dockerfile's analysis when pruning
+					   * is off: what the git filter keeps */
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -82,6 +97,7 @@ enum {
 	OPT_BUILD_ARG,
 	OPT_PLATFORM,
 	OPT_NO_DAEMON,
+	OPT_GIT_FILTER,
 	OPT_FIRST_COMMAND = 0x200,
 };
 
@@ -94,7 +110,8 @@ enum {
 	{"target", required_argument, NULL, OPT_TARGET}, \
 	{"build-arg", required_argument, NULL, OPT_BUILD_ARG}, \
 	{"platform", required_argument, NULL, OPT_PLATFORM}, \
-	{"no-daemon", no_argument, NULL, OPT_NO_DAEMON}
+	{"no-daemon", no_argument, NULL, OPT_NO_DAEMON}, \
+	{"git-filter", required_argument, NULL, OPT_GIT_FILTER}
 
 #define CLI_CONTEXT_OPTS_HELP \
 	"  -f, --file=DOCKERFILE  the Dockerfile (relative to the current directory,\n" \
@@ -110,6 +127,12 @@ enum {
 	"      --platform=OS/ARCH the target platform (for TARGETPLATFORM & co.)\n" \
 	"      --no-daemon        walk the tree here even when a ctxd daemon runs\n" \
 	"                         (by default its synced index answers)\n" \
+	"      --git-filter=off|ignored|untracked\n" \
+	"                         ignored: also leave out .git and what git ignores;\n" \
+	"                         untracked: and what git does not track; paths the\n" \
+	"                         Dockerfile names stay (can change the image: see\n" \
+	"                         README). Default off, or CTXD_GIT_FILTER, or\n" \
+	"                         git-filter in PATH/.ctxd.conf\n" \
 	"      --json             machine-readable output\n" \
 	"      --help             show this help\n"
 
@@ -129,14 +152,20 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o,
 		       int argc, char **argv);
 
-/* Opens the context, and the Dockerfile filter unless --exact or
- * --prune=off asked for docker's context (*sel NULL then). d, when not
- * NULL, answers whether base images carry ONBUILD triggers. On failure
- * prints the error and returns CLI_FAIL. */
+/* Opens the context, reads PATH/.ctxd.conf, resolves the git filter (flag,
+ * CTXD_GIT_FILTER, the file) and opens git's view, and the Dockerfile
+ * filter unless --exact or --prune=off asked for docker's context (*sel
+ * NULL then). d, when not NULL, answers whether base images carry ONBUILD
+ * triggers. On failure prints the error and returns CLI_FAIL, or
+ * CLI_USAGE for a bad setting (flag, environment or config file). */
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel);
 
-/* Frees what the shared options allocated. */
+/* Points the scan options at the filters cli_context_open set up. */
+void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
+			      struct ctxd_scan_options *so);
+
+/* Frees what the shared options (and cli_context_open) allocated. */
 void cli_context_opts_free(struct cli_context_opts *o);
 
 /* ctxd_scan_run, answered by the daemon's synced index when one is running

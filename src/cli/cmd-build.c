@@ -313,11 +313,14 @@ static int run(int argc, char **argv)
 	if (compress_auto)
 		bo.compress = ctxd_docker_is_local(d) ? CTXD_COMPRESS_NONE : CTXD_COMPRESS_GZIP;
 
-	if (cli_context_open(&co, d, &ctx, &sel) != CLI_OK)
+	co.no_summary = bo.quiet;
+	if ((rc = cli_context_open(&co, d, &ctx, &sel)) != CLI_OK)
 		goto out;
+	rc = CLI_FAIL;
 	if (bo.version == 2 && ctxd_select_hidden_reads(sel, ctx, warn_hidden, NULL, &err) < 0)
 		goto fail;
-	so.select = sel;
+	cli_context_scan_options(&co, sel, &so);
+	sum.git_filter = co.git_filter;
 	/* the summary line counts what docker would send; -q skips listing */
 	so.want_excluded = true;
 	so.list_unread = !bo.quiet;

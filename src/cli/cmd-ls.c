@@ -14,33 +14,63 @@ enum { OPT_LONG = OPT_FIRST_COMMAND, OPT_EXCLUDED };
 struct ls {
 	const struct ctxd_context *ctx;
 	const struct ctxd_select *sel;
+	struct ctxd_gitview *git;
+	const char *git_source;
 	bool long_fmt, excluded, json, first;
 	uint64_t entries, files, bytes;
 };
 
-static void print_rule(const struct ls *ls, const struct ctxd_entry *e)
+/* The .gitignore rule of a git-ignored entry: 1 with *r set, 0 when git
+ * names none, -1 on error. */
+static int git_rule(const struct ls *ls, const struct ctxd_entry *e, struct ctxd_git_rule *r,
+		    struct ctxd_error *err)
+{
+	if (e->reason != CTXD_REASON_GIT_IGNORED || !ls->git)
+		return 0;
+	return ctxd_gitview_rule(ls->git, e->path, e->path_len, e->type == CTXD_ENTRY_DIR, r, err);
+}
+
+static int print_rule(const struct ls *ls, const struct ctxd_entry *e, struct ctxd_error *err)
 {
 	struct ctxd_ignore_rule r;
+	struct ctxd_git_rule gr;
+	int rc;
 
+	if ((rc = git_rule(ls, e, &gr, err)) != 0) {
+		if (rc < 0)
+			return -1;
+		if (gr.file)
+			printf("%s:%u: %s", gr.file, gr.line, gr.pattern);
+		else
+			printf("git: %s (git's own files)", gr.pattern);
+		return 0;
+	}
+	if (e->reason == CTXD_REASON_GIT_UNTRACKED) {
+		fputs("git: untracked", stdout);
+		return 0;
+	}
 	if (e->reason != CTXD_REASON_DOCKERIGNORE) {
 		fputs(ctxd_entry_reason_text(e->reason), stdout);
-		return;
+		return 0;
 	}
 	if (e->rule < 0) {
 		fputs("-", stdout);
-		return;
+		return 0;
 	}
 	ctxd_ignore_rule(ls->ctx->walk, (size_t)e->rule, &r);
 	if (r.file)
 		printf("%s:%u: %s", r.file, r.line, r.text);
 	else
 		printf("(added by docker) %s", r.text);
+	return 0;
 }
 
-static json_t *entry_json(const struct ls *ls, const struct ctxd_entry *e)
+static json_t *entry_json(const struct ls *ls, const struct ctxd_entry *e, struct ctxd_error *err)
 {
 	json_t *o = json_object();
+	struct ctxd_git_rule gr;
 	char mode[8];
+	int rc;
 
 	json_object_set_new(o, "path", json_stringn(e->path, e->path_len));
 	json_object_set_new(o, "type", json_string(ctxd_entry_type_name(e->type)));
@@ -63,6 +93,17 @@ static json_t *entry_json(const struct ls *ls, const struct ctxd_entry *e)
 				json_object_set_new(o, "rule_line", json_integer(r.line));
 			}
 		}
+		if ((rc = git_rule(ls, e, &gr, err)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+		if (rc) {
+			json_object_set_new(o, "rule", json_string(gr.pattern));
+			if (gr.file) {
+				json_object_set_new(o, "rule_file", json_string(gr.file));
+				json_object_set_new(o, "rule_line", json_integer(gr.line));
+			}
+		}
 	}
 	return o;
 }
@@ -72,7 +113,6 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 	struct ls *ls = ud;
 	const char *slash = e->type == CTXD_ENTRY_DIR ? "/" : "";
 
-	(void)err;
 	if (e->excluded != ls->excluded)
 		return 0;
 	ls->entries++;
@@ -81,8 +121,12 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 		ls->bytes += e->size;
 	}
 	if (ls->json) {
-		json_t *o = entry_json(ls, e);
-		char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_t *o = entry_json(ls, e, err);
+		char *s;
+
+		if (!o)
+			return -1;
+		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 
 		printf("%s\n    %s", ls->first ? "" : ",", s ? s : "null");
 		ls->first = false;
@@ -106,7 +150,8 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 			printf(" link to %s", e->link);
 		if (ls->excluded) {
 			fputs(e->pruned ? "  (not opened) " : "  ", stdout);
-			print_rule(ls, e);
+			if (print_rule(ls, e, err) < 0)
+				return -1;
 		}
 		putchar('\n');
 		return 0;
@@ -122,6 +167,26 @@ static json_t *count_json(const struct ctxd_summary_count *c)
 	return json_pack("{sIsI}", "files", (json_int_t)c->files, "bytes", (json_int_t)c->bytes);
 }
 
+/* The git filter in force, the repository, and what stricter filters
+ * would save. */
+static json_t *git_json(const struct ls *ls, const struct ctxd_summary *sum)
+{
+	json_t *o = json_object(), *would = json_object();
+	const char *wd = ls->git ? ctxd_gitview_workdir(ls->git) : NULL;
+
+	json_object_set_new(o, "filter", json_string(ctxd_git_filter_name(sum->git_filter)));
+	json_object_set_new(o, "source", json_string(ls->git_source));
+	json_object_set_new(o, "repository", wd ? json_string(wd) : json_null());
+	for (int f = CTXD_GIT_FILTER_IGNORED; f <= CTXD_GIT_FILTER_UNTRACKED; f++) {
+		struct ctxd_summary_count c = ctxd_summary_git_would_save(sum, f);
+
+		if (f > (int)sum->git_filter)
+			json_object_set_new(would, ctxd_git_filter_name(f), count_json(&c));
+	}
+	json_object_set_new(o, "would_save", would);
+	return o;
+}
+
 static void json_tail(const struct ls *ls, const struct ctxd_summary *sum)
 {
 	json_t *o = json_object(), *by = json_object();
@@ -135,6 +200,7 @@ static void json_tail(const struct ls *ls, const struct ctxd_summary *sum)
 	for (int r = CTXD_REASON_DOCKERIGNORE; r <= CTXD_REASON_GIT_UNTRACKED; r++)
 		json_object_set_new(by, ctxd_entry_reason_name(r), count_json(&sum->by_reason[r]));
 	json_object_set_new(o, "excluded", by);
+	json_object_set_new(o, "git", git_json(ls, sum));
 	if (ls->sel && ctxd_select_all(ls->sel))
 		json_object_set_new(o, "prune_disabled", json_string(ctxd_select_all_reason(ls->sel)));
 	s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -211,7 +277,10 @@ static int run(int argc, char **argv)
 	ls.ctx = ctx;
 	ls.sel = sel;
 	ls.json = co.json;
-	so.select = sel;
+	cli_context_scan_options(&co, sel, &so);
+	ls.git = so.git;
+	ls.git_source = co.git_filter_origin;
+	sum.git_filter = co.git_filter;
 	/* totals of what docker would send need what pruning skips listed */
 	so.want_excluded = true;
 	so.list_unread = true;

@@ -85,10 +85,12 @@ static int run(int argc, char **argv)
 		rc = cli_usage_error(&cli_cmd_pack, "pack: --json does not apply to a tar stream");
 		goto out;
 	}
-	rc = CLI_FAIL;
-	if (cli_context_open(&co, NULL, &ctx, &sel) != CLI_OK)
+	co.no_summary = quiet;
+	if ((rc = cli_context_open(&co, NULL, &ctx, &sel)) != CLI_OK)
 		goto out;
-	so.select = sel;
+	rc = CLI_FAIL;
+	cli_context_scan_options(&co, sel, &so);
+	sum.git_filter = co.git_filter;
 	/* the summary counts what docker would send: list, never read, the rest */
 	so.want_excluded = !quiet;
 	so.list_unread = !quiet;

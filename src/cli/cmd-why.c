@@ -72,7 +72,44 @@ static void print_considered(const struct ctxd_select *sel)
 		       r->reads[i].instruction, r->reads[i].line);
 }
 
-static void print_item(const struct ctxd_explain_item *it, const struct ctxd_select *sel)
+static const char *git_state_name(enum ctxd_git_state s)
+{
+	static const char *const names[] = {"none", "tracked", "untracked", "ignored"};
+
+	return names[s];
+}
+
+/* "git: ignored (FILE:LINE: PATTERN)" or "git: untracked". */
+static void print_git(const struct ctxd_explain_item *it)
+{
+	printf("git: %s", git_state_name(it->git));
+	if (it->git_rule_file)
+		printf(" (%s:%u: %s)", it->git_rule_file, it->git_rule_line, it->git_rule_pattern);
+	else if (it->git_rule_pattern)
+		printf(" (%s: git's own files)", it->git_rule_pattern);
+}
+
+/* For a sent file git ignores or does not track: what the git filter does
+ * with it. */
+static void print_git_sent(const struct ctxd_explain_item *it, enum ctxd_git_filter f)
+{
+	enum ctxd_git_filter drops_it = it->git == CTXD_GIT_IGNORED ? CTXD_GIT_FILTER_IGNORED
+								    : CTXD_GIT_FILTER_UNTRACKED;
+
+	if (it->git != CTXD_GIT_IGNORED && it->git != CTXD_GIT_UNTRACKED)
+		return;
+	fputs("  ", stdout);
+	print_git(it);
+	if (it->git_named)
+		printf("; kept by --git-filter: the Dockerfile names it\n");
+	else if (!ctxd_git_filter_drops(f, it->git))
+		printf("; --git-filter=%s would leave it out\n", ctxd_git_filter_name(drops_it));
+	else
+		putchar('\n');
+}
+
+static void print_item(const struct ctxd_explain_item *it, const struct ctxd_select *sel,
+		       enum ctxd_git_filter f)
 {
 	if (!it->exists) {
 		printf("%s: not in the context directory\n", it->path);
@@ -88,13 +125,18 @@ static void print_item(const struct ctxd_explain_item *it, const struct ctxd_sel
 		if (it->duplicate_of)
 			printf("  same bytes as %s (--dedup sends it as a hard link to that file)\n",
 			       it->duplicate_of);
+		print_git_sent(it, f);
 		return;
 	}
 	printf("%s: not sent: %s", it->path, ctxd_entry_reason_text(it->reason));
 	if (it->via)
 		printf(" (the directory %s is)", it->via);
 	putchar('\n');
-	if (it->rule_text) {
+	if (it->reason == CTXD_REASON_GIT_IGNORED || it->reason == CTXD_REASON_GIT_UNTRACKED) {
+		fputs("  ", stdout);
+		print_git(it);
+		putchar('\n');
+	} else if (it->rule_text) {
 		if (it->rule_file)
 			printf("  %s:%u: %s\n", it->rule_file, it->rule_line, it->rule_text);
 		else
@@ -102,6 +144,19 @@ static void print_item(const struct ctxd_explain_item *it, const struct ctxd_sel
 	}
 	if (it->reason == CTXD_REASON_NOT_READ)
 		print_considered(sel);
+}
+
+/* {"pattern", "file", "line"}; file NULL: the pattern alone. */
+static json_t *rule_json(const char *file, unsigned line, const char *pattern)
+{
+	json_t *rule = json_object();
+
+	json_object_set_new(rule, "pattern", json_string(pattern));
+	if (file) {
+		json_object_set_new(rule, "file", json_string(file));
+		json_object_set_new(rule, "line", json_integer(line));
+	}
+	return rule;
 }
 
 static json_t *item_json(const struct ctxd_explain_item *it)
@@ -118,20 +173,22 @@ static json_t *item_json(const struct ctxd_explain_item *it)
 		json_object_set_new(o, "type", json_string(ctxd_entry_type_name(it->type)));
 	if (it->via)
 		json_object_set_new(o, "via", json_string(it->via));
-	if (it->rule_text) {
-		json_t *rule = json_object();
-
-		json_object_set_new(rule, "pattern", json_string(it->rule_text));
-		if (it->rule_file) {
-			json_object_set_new(rule, "file", json_string(it->rule_file));
-			json_object_set_new(rule, "line", json_integer(it->rule_line));
-		}
-		json_object_set_new(o, "rule", rule);
-	}
+	if (it->rule_text)
+		json_object_set_new(o, "rule", rule_json(it->rule_file, it->rule_line, it->rule_text));
 	if (it->read_by)
 		json_object_set_new(o, "read_by", json_string(it->read_by));
 	if (it->duplicate_of)
 		json_object_set_new(o, "duplicate_of", json_string(it->duplicate_of));
+	if (it->git != CTXD_GIT_NONE) {
+		json_t *g = json_object();
+
+		json_object_set_new(g, "state", json_string(git_state_name(it->git)));
+		if (it->git_rule_pattern)
+			json_object_set_new(g, "rule", rule_json(it->git_rule_file, it->git_rule_line,
+								 it->git_rule_pattern));
+		json_object_set_new(g, "named_by_dockerfile", json_boolean(it->git_named));
+		json_object_set_new(o, "git", g);
+	}
 	return o;
 }
 
@@ -183,7 +240,7 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < nfiles; i++)
 		if (!(files[i] = context_path(ctx, argv[optind + 1 + (int)i])))
 			goto out;
-	so.select = sel;
+	cli_context_scan_options(&co, sel, &so);
 	if (ctxd_explain_run(ctx, &so, (const char *const *)files, nfiles, &x, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto out;
@@ -193,6 +250,7 @@ static int run(int argc, char **argv)
 		char *s;
 
 		json_object_set_new(root, "context", json_string(ctx->root));
+		json_object_set_new(root, "git_filter", json_string(ctxd_git_filter_name(co.git_filter)));
 		if (sel && ctxd_select_all(sel))
 			json_object_set_new(root, "prune_disabled", json_string(ctxd_select_all_reason(sel)));
 		for (size_t i = 0; i < x.n; i++)
@@ -206,7 +264,7 @@ static int run(int argc, char **argv)
 		if (sel && ctxd_select_all(sel))
 			printf("(pruning cannot drop anything: %s)\n", ctxd_select_all_reason(sel));
 		for (size_t i = 0; i < x.n; i++)
-			print_item(&x.items[i], sel);
+			print_item(&x.items[i], sel, co.git_filter);
 	}
 	rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
 out:

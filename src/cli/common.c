@@ -125,6 +125,17 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 		return 1;
 	case OPT_BUILD_ARG:
 		return add_build_arg(o, arg) < 0 ? -2 : 1;
+	case OPT_GIT_FILTER: {
+		enum ctxd_git_filter f;
+
+		if (ctxd_git_filter_parse(arg, &f) < 0) {
+			cli_usage_error(cmd, "%s: --git-filter: '%s' is not one of off, ignored, untracked",
+					cmd->name, arg);
+			return -2;
+		}
+		o->git_filter_flag = arg;
+		return 1;
+	}
 	default:
 		return 0;
 	}
@@ -133,12 +144,19 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o, int argc,
 		       char **argv)
 {
-	const char *bk = getenv("DOCKER_BUILDKIT");
+	const char *bk = getenv("DOCKER_BUILDKIT"), *env = getenv("CTXD_GIT_FILTER");
+	enum ctxd_git_filter f;
 
 	if (o->exact && o->prune == 1)
 		return cli_usage_error(cmd, "%s: --exact and --prune=dockerfile conflict: --exact is "
 				       "docker's whole context", cmd->name);
+	if (o->exact && o->git_filter_flag && strcmp(o->git_filter_flag, "off") != 0)
+		return cli_usage_error(cmd, "%s: --exact and --git-filter=%s conflict: --exact is "
+				       "docker's whole context", cmd->name, o->git_filter_flag);
 
+	if (env && *env && ctxd_git_filter_parse(env, &f) < 0)
+		return cli_usage_error(cmd, "%s: CTXD_GIT_FILTER: '%s' is not one of off, ignored, "
+				       "untracked", cmd->name, env);
 	if (optind >= argc)
 		return cli_usage_error(cmd, "%s: missing the context PATH", cmd->name);
 	if (optind + 1 < argc)
@@ -193,6 +211,8 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		.warn = cli_warn_cb,
 	};
 	struct ctxd_error err;
+	bool found;
+	int rc = CLI_FAIL;
 
 	*sel = NULL;
 	o->docker = d;
@@ -200,19 +220,76 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		cli_error("%s", err.msg);
 		return CLI_FAIL;
 	}
-	if (o->exact || o->prune == 2)
-		return CLI_OK;
-	if (ctxd_select_create(*ctx, &so, sel, &err) < 0) {
-		cli_error("%s", err.msg);
-		ctxd_context_destroy(*ctx);
-		*ctx = NULL;
-		return CLI_FAIL;
+	ctxd_config_init(&o->cfg);
+	if (ctxd_config_load(&o->cfg, (*ctx)->root, &found, &err) < 0) {
+		/* found: read, but a line is wrong */
+		rc = found ? CLI_USAGE : CLI_FAIL;
+		goto fail;
+	}
+	if (ctxd_config_git_filter(&o->cfg, o->git_filter_flag, getenv("CTXD_GIT_FILTER"),
+				   &o->git_filter, &o->git_filter_source, &err) < 0) {
+		rc = CLI_USAGE;
+		goto fail;
+	}
+	switch (o->git_filter_source) {
+	case CTXD_SOURCE_FLAG: o->git_filter_origin = strdup("--git-filter"); break;
+	case CTXD_SOURCE_ENV: o->git_filter_origin = strdup("CTXD_GIT_FILTER"); break;
+	case CTXD_SOURCE_FILE:
+		if (asprintf(&o->git_filter_origin, "%s:%u", o->cfg.file, o->cfg.git_filter_line) < 0)
+			o->git_filter_origin = NULL;
+		break;
+	default: o->git_filter_origin = strdup("default"); break;
+	}
+	if (!o->git_filter_origin) {
+		ctxd_error_set(&err, "out of memory");
+		goto fail;
+	}
+	/* docker's exact context has no filter; a flag asking for one was
+	 * refused by cli_context_finish */
+	if (o->exact)
+		o->git_filter = CTXD_GIT_FILTER_OFF;
+	if (o->prune == 0 && o->cfg.prune_line)
+		o->prune = o->cfg.prune ? 1 : 2;
+	if (o->cfg.dedup_line && o->cfg.dedup)
+		o->dedup = true;
+	if (!o->exact && (o->git_filter != CTXD_GIT_FILTER_OFF || !o->no_summary) &&
+	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
+		goto fail;
+	if (!o->exact && o->prune != 2 && ctxd_select_create(*ctx, &so, sel, &err) < 0)
+		goto fail;
+	/* without pruning the git filter still keeps what the Dockerfile
+	 * names; that analysis sends nothing, so it has nothing to warn about */
+	if (!*sel && o->git && ctxd_gitview_workdir(o->git)) {
+		so.warn = NULL;
+		so.has_onbuild = NULL;
+		if (ctxd_select_create(*ctx, &so, &o->keep, &err) < 0)
+			goto fail;
 	}
 	return CLI_OK;
+fail:
+	cli_error("%s", err.msg);
+	ctxd_select_destroy(*sel);
+	*sel = NULL;
+	ctxd_context_destroy(*ctx);
+	*ctx = NULL;
+	return rc;
+}
+
+void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
+			      struct ctxd_scan_options *so)
+{
+	so->select = sel;
+	so->git = o->git && ctxd_gitview_workdir(o->git) ? o->git : NULL;
+	so->git_filter = o->git_filter;
+	so->git_keep = sel ? sel : o->keep;
 }
 
 void cli_context_opts_free(struct cli_context_opts *o)
 {
+	ctxd_select_destroy(o->keep);
+	ctxd_gitview_destroy(o->git);
+	ctxd_config_free(&o->cfg);
+	free(o->git_filter_origin);
 	for (size_t i = 0; i < o->nargs; i++)
 		free((char *)o->args[i].name);
 	for (size_t i = 0; i < o->narg_kv; i++)
