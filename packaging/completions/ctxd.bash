@@ -6,7 +6,7 @@
 _ctxd_commands='build ls pack why report daemon status watch unwatch help version'
 
 # Options every context command takes (cli.h's CLI_CONTEXT_LONGOPTS).
-_ctxd_context_opts='-f --file= --exact --prune= --target= --build-arg= --platform= --no-daemon --json --help'
+_ctxd_context_opts='-f --file= --exact --prune= --target= --build-arg= --platform= --no-daemon --git-filter= --json --help'
 
 # A command's options; those ending in '=' take a value.
 _ctxd_options()

@@ -252,9 +252,14 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		o->prune = o->cfg.prune ? 1 : 2;
 	if (o->cfg.dedup_line && o->cfg.dedup)
 		o->dedup = true;
-	if (!o->exact && (o->git_filter != CTXD_GIT_FILTER_OFF || !o->no_summary) &&
+	if (!o->exact && o->git_filter != CTXD_GIT_FILTER_OFF &&
 	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
 		goto fail;
+	/* only for the summary: a repository git cannot read costs the
+	 * savings figure, not the command */
+	if (!o->exact && o->git_filter == CTXD_GIT_FILTER_OFF && !o->no_summary &&
+	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
+		cli_warn("%s; the summary cannot say what --git-filter would save", err.msg);
 	if (!o->exact && o->prune != 2 && ctxd_select_create(*ctx, &so, sel, &err) < 0)
 		goto fail;
 	/* without pruning the git filter still keeps what the Dockerfile

@@ -310,6 +310,229 @@ def why_explains_each_decision():
         shutil.rmtree(d)
 
 
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "protocol.file.allow=always"]
+
+
+def git_project(dockerfile="FROM scratch\nCOPY . /app\nCOPY build/keep.bin /\n"):
+    """A repository: tracked src/a.c; .gitignore build/ and *.log; build/out.o,
+    build/keep.bin and x.log ignored; u.txt untracked."""
+    d = tree({"Dockerfile": dockerfile, ".gitignore": "build/\n*.log\n", "src/a.c": "int a;\n",
+              "build/out.o": "object", "build/keep.bin": "keep", "x.log": "log", "u.txt": "untracked"})
+    subprocess.run(["git", "init", "-q", d], check=True)
+    subprocess.run(GIT + ["-C", d, "add", "Dockerfile", ".gitignore", "src"], check=True)
+    subprocess.run(GIT + ["-C", d, "commit", "-qm", "i"], check=True)
+    return d
+
+
+def sent(args, env=None):
+    rc, out, err = run(["ls"] + args, env=env)
+    expect(rc == 0, (args, err))
+    return out.splitlines(), err
+
+
+@test
+def git_filter_levels():
+    d = git_project()
+    try:
+        names, err = sent([d])
+        expect(".git/HEAD" in names and "build/out.o" in names and "u.txt" in names, names)
+        # off: the summary says what each filter would save
+        expect("; --git-filter=ignored would save " in err and ", --git-filter=untracked " in err, err)
+        names, err = sent(["--git-filter=ignored", d])
+        expect(names == [".gitignore", "Dockerfile", "build/", "build/keep.bin", "src/", "src/a.c", "u.txt"], names)
+        expect("ignored by git: " in err and "--git-filter=untracked would save 1 files, 9B" in err, err)
+        names, err = sent(["--git-filter=untracked", d])
+        expect(names == [".gitignore", "Dockerfile", "build/", "build/keep.bin", "src/", "src/a.c"], names)
+        expect("would save" not in err and "not tracked by git: 1 files, 9B" in err, err)
+        # .git is never sent with the filter on, pruning or not
+        out_tar = d + ".tar"
+        for extra in ([], ["--prune=off"]):
+            rc, _, err = run(["pack", "--git-filter=ignored", "-o", out_tar] + extra + [d])
+            expect(rc == 0, err)
+            with tarfile.open(out_tar) as t:
+                tn = t.getnames()
+            expect(not [n for n in tn if n == ".git" or n.startswith(".git/")], tn)
+            expect("build/keep.bin" in tn and "build/out.o" not in tn and "x.log" not in tn, tn)
+        os.unlink(out_tar)
+        # the reasons, with the .gitignore line
+        rc, out, _ = run(["ls", "--git-filter=untracked", "--excluded", "--long", d])
+        lines = out.splitlines()
+        expect(any(l.endswith(f"build/out.o  {d}/.gitignore:1: build/") for l in lines), lines)
+        expect(any(l.endswith(f"x.log  {d}/.gitignore:2: *.log") for l in lines), lines)
+        expect(any(l.endswith("u.txt  git: untracked") for l in lines), lines)
+        expect(any(l.endswith(".git/  git: .git (git's own files)") for l in lines), lines)
+        import json
+        rc, out, _ = run(["ls", "--json", "--excluded", "--git-filter=ignored", d])
+        j = json.loads(out)
+        e = {x["path"]: x for x in j["entries"]}
+        expect(e["x.log"]["reason"] == "git-ignored" and e["x.log"]["rule"] == "*.log"
+               and e["x.log"]["rule_line"] == 2 and e["x.log"]["rule_file"] == d + "/.gitignore", e["x.log"])
+        g = j["totals"]["git"]
+        expect(g["filter"] == "ignored" and g["source"] == "--git-filter" and g["repository"] == d, g)
+        expect(g["would_save"] == {"untracked": {"files": 1, "bytes": 9}}, g)
+        rc, out, _ = run(["ls", "--json", d])
+        g = json.loads(out)["totals"]["git"]
+        expect(g["filter"] == "off" and g["would_save"]["untracked"]["files"] == g["would_save"]["ignored"]["files"] + 1, g)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def git_filter_sources_and_errors():
+    d = git_project()
+    try:
+        names, _ = sent([d], env={"CTXD_GIT_FILTER": "ignored"})
+        expect("x.log" not in names and "u.txt" in names, names)
+        # the flag wins over the environment, the environment over the file
+        names, _ = sent(["--git-filter=off", d], env={"CTXD_GIT_FILTER": "ignored"})
+        expect("x.log" in names, names)
+        with open(os.path.join(d, ".ctxd.conf"), "w") as f:
+            f.write("# project defaults\ngit-filter = untracked\n")
+        names, _ = sent([d])
+        expect("u.txt" not in names and "x.log" not in names, names)
+        names, _ = sent([d], env={"CTXD_GIT_FILTER": "off"})
+        expect("u.txt" in names, names)
+        import json
+        rc, out, _ = run(["ls", "--json", d])
+        expect(json.loads(out)["totals"]["git"]["source"] == d + "/.ctxd.conf:2", out)
+        # --exact is docker's context: the file's filter does not apply, the flag conflicts
+        names, _ = sent(["--exact", d])
+        expect("u.txt" in names and ".git/HEAD" in names, names)
+        rc, _, err = run(["ls", "--exact", "--git-filter=ignored", d])
+        expect(rc == 2 and "--exact and --git-filter=ignored conflict" in err, err)
+        # bad values name their source; exit 2
+        rc, _, err = run(["ls", "--git-filter=all", d])
+        expect(rc == 2 and "--git-filter: 'all' is not one of off, ignored, untracked" in err, err)
+        rc, _, err = run(["pack", "-o", d + ".tar", d], env={"CTXD_GIT_FILTER": "yes"})
+        expect(rc == 2 and "CTXD_GIT_FILTER: 'yes' is not one of" in err and not os.path.exists(d + ".tar"), err)
+        with open(os.path.join(d, ".ctxd.conf"), "w") as f:
+            f.write("\ngit-filter = some\n")
+        for cmd in (["ls"], ["why"], ["pack", "-o", d + ".tar"]):
+            rc, _, err = run(cmd + [d] + (["x.log"] if cmd == ["why"] else []))
+            expect(rc == 2, (cmd, err))
+            one_error_line(err, d + "/.ctxd.conf:2: git-filter: 'some' is not one of off, ignored, untracked")
+        rc, _, err = run(["build", "--git-filter=some", d])
+        expect(rc == 2 and "--git-filter: 'some'" in err, err)
+        # the file also sets prune
+        with open(os.path.join(d, ".ctxd.conf"), "w") as f:
+            f.write("prune = off\n")
+        with open(os.path.join(d, "Dockerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY src /src\n")
+        names, _ = sent([d])
+        expect("u.txt" in names, names)
+        for cmd in ("ls", "pack", "why", "build"):
+            rc, out, _ = run([cmd, "--help"])
+            expect("--git-filter=off|ignored|untracked" in out, (cmd, out))
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def git_filter_repo_layouts():
+    d = git_project()
+    lib = tree({"lib.c": "", ".gitignore": "*.o\n"})
+    wt = d + "-wt"
+    try:
+        # a subdirectory of the repository: the root's rules and its own
+        os.makedirs(os.path.join(d, "app", "tmp"))
+        for rel, text in (("app/Dockerfile", "FROM scratch\nCOPY . /\n"), ("app/main.c", ""),
+                          ("app/debug.log", ""), ("app/.gitignore", "tmp/\n"), ("app/tmp/t", "")):
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(text)
+        subprocess.run(GIT + ["-C", d, "add", "app/Dockerfile", "app/main.c", "app/.gitignore"], check=True)
+        names, _ = sent(["--git-filter=ignored", os.path.join(d, "app")])
+        expect(names == [".gitignore", "Dockerfile", "main.c"], names)
+        # a submodule (its own rules, its .git file) and a nested repository
+        subprocess.run(["git", "init", "-q", lib], check=True)
+        subprocess.run(GIT + ["-C", lib, "add", "."], check=True)
+        subprocess.run(GIT + ["-C", lib, "commit", "-qm", "l"], check=True)
+        subprocess.run(GIT + ["-C", d, "submodule", "-q", "add", lib, "mod"], check=True)
+        for rel in ("mod/x.o", "mod/new.c"):
+            with open(os.path.join(d, rel), "w") as f:
+                f.write("x")
+        os.makedirs(os.path.join(d, "nest"))
+        subprocess.run(["git", "init", "-q", os.path.join(d, "nest")], check=True)
+        with open(os.path.join(d, "nest", "f"), "w") as f:
+            f.write("f")
+        names, _ = sent(["--git-filter=ignored", d])
+        expect("mod/lib.c" in names and "mod/new.c" in names and "mod/x.o" not in names and "mod/.git" not in names, names)
+        expect("nest/f" in names and not [n for n in names if n.startswith("nest/.git")], names)
+        names, _ = sent(["--git-filter=untracked", d])
+        expect("mod/lib.c" in names and "mod/new.c" not in names and "nest/" not in names, names)
+        # a linked worktree
+        subprocess.run(GIT + ["-C", d, "commit", "-qm", "s"], check=True)
+        subprocess.run(GIT + ["-C", d, "worktree", "add", "-q", wt], check=True)
+        with open(os.path.join(wt, "z.log"), "w") as f:
+            f.write("z")
+        names, _ = sent(["--git-filter=ignored", wt])
+        expect(".git" not in names and "z.log" not in names and "src/a.c" in names, names)
+        # no repository: nothing to drop, and no savings to report
+        plain = tree({"Dockerfile": "FROM scratch\nCOPY . /\n", ".gitignore": "*.log\n", "x.log": ""})
+        try:
+            names, err = sent(["--git-filter=untracked", plain])
+            expect("x.log" in names and "--git-filter" not in err, (names, err))
+        finally:
+            shutil.rmtree(plain)
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(lib)
+        shutil.rmtree(wt, ignore_errors=True)
+
+
+@test
+def git_filter_why():
+    d = git_project()
+    try:
+        rc, out, err = run(["why", "--git-filter=ignored", d, "build/out.o", "u.txt", "build/keep.bin", ".git/HEAD"])
+        expect(rc == 0, err)
+        lines = out.splitlines()
+        i = lines.index("build/out.o: not sent: ignored by git")
+        expect(lines[i + 1] == f"  git: ignored ({d}/.gitignore:1: build/)", lines)
+        i = [k for k, l in enumerate(lines) if l.startswith("u.txt: sent")][0]
+        expect(lines[i + 1] == "  git: untracked; --git-filter=untracked would leave it out", lines)
+        i = [k for k, l in enumerate(lines) if l.startswith("build/keep.bin: sent")][0]
+        expect(lines[i + 1] == f"  git: ignored ({d}/.gitignore:1: build/); kept by --git-filter: the Dockerfile names it", lines)
+        i = lines.index(".git/HEAD: not sent: ignored by git")
+        expect(lines[i + 1] == "  git: ignored (.git: git's own files)", lines)
+        rc, out, err = run(["why", "--git-filter=untracked", d, "u.txt"])
+        expect(out.splitlines()[-2:] == ["u.txt: not sent: not tracked by git", "  git: untracked"], out)
+        import json
+        rc, out, err = run(["why", "--json", "--git-filter=ignored", d, "x.log", "u.txt"])
+        j = json.loads(out)
+        x, u = j["files"]
+        expect(j["git_filter"] == "ignored" and x["reason"] == "git-ignored" and not x["sent"], j)
+        expect(x["rule"] == {"pattern": "*.log", "file": d + "/.gitignore", "line": 2}, x)
+        expect(x["git"]["state"] == "ignored" and u["git"] == {"state": "untracked", "named_by_dockerfile": False}, j)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def git_ignored_directories_are_not_opened():
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return "skip"
+    d = git_project("FROM scratch\nCOPY . /app\n")
+    try:
+        os.makedirs(os.path.join(d, "cache", "deep"))
+        with open(os.path.join(d, ".gitignore"), "a") as f:
+            f.write("cache/\n")
+        subprocess.run(["chown", "-R", "65534:65534", d], check=True)
+        os.chmod(os.path.join(d, "cache"), 0)
+        out = os.path.join(d, "o.tar")
+        # docker (and the filter off) must list cache/ and fails as nobody
+        p = subprocess.run(as_nobody() + [CTXD, "pack", "-q", "-o", out, d], capture_output=True, text=True)
+        expect(p.returncode == 1 and "cache" in p.stderr, p.stderr)
+        # (git reads the user's config: nobody's HOME must be readable)
+        p = subprocess.run(as_nobody() + [CTXD, "pack", "-q", "--git-filter=ignored", "-o", out, d],
+                           capture_output=True, text=True, env=dict(os.environ, HOME=d))
+        expect(p.returncode == 0, p.stderr)
+        with tarfile.open(out) as t:
+            expect("cache" not in t.getnames(), t.getnames())
+    finally:
+        os.chmod(os.path.join(d, "cache"), 0o755)
+        shutil.rmtree(d)
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()

@@ -296,6 +296,19 @@ static void test_tracked_wins_and_dirs(void **state)
 	expect_state(gv, "keep/", CTXD_GIT_IGNORED);
 	expect_state(gv, "logs/", CTXD_GIT_UNTRACKED);
 	expect_state(gv, ".git/", CTXD_GIT_IGNORED);
+	/* what is inside .git is git's own too, decided by the .git directory */
+	expect_state(gv, ".git/HEAD", CTXD_GIT_IGNORED);
+	expect_state(gv, ".git/refs/", CTXD_GIT_IGNORED);
+	{
+		struct ctxd_git_rule r;
+		struct ctxd_error err;
+
+		assert_int_equal(ctxd_gitview_rule(gv, ".git/refs/heads", 15, true, &r, &err), 1);
+		assert_null(r.file);
+		assert_string_equal(r.pattern, ".git");
+		assert_string_equal(r.matched, ".git");
+	}
+	expect_state(gv, "src/.gitx", CTXD_GIT_UNTRACKED);
 	expect_state(gv, "src/a.", CTXD_GIT_UNTRACKED); /* a prefix of a tracked path is not one */
 	expect_state(gv, "sr/", CTXD_GIT_UNTRACKED);
 	ctxd_gitview_destroy(gv);
@@ -313,6 +326,7 @@ static void test_no_repository(void **state)
 	(void)state;
 	tu_write(d, "f.o", "x");
 	tu_write(d, ".gitignore", "*.o\n");
+	/* no .git entry above: libgit2 is not even asked */
 	gv = open_gv(d);
 	assert_null(ctxd_gitview_workdir(gv));
 	expect_state(gv, "f.o", CTXD_GIT_NONE);
