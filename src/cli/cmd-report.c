@@ -283,6 +283,7 @@ static int run(int argc, char **argv)
 			goto fail;
 		have_baseline = true;
 	}
+	co.no_summary = true; /* the report asks git for its savings itself */
 	if (cli_context_open(&co, NULL, &ctx, &sel) != CLI_OK)
 		goto out;
 	if (!(allow = ctxd_secrets_allow_load(ctx->root, &err)))
@@ -294,7 +295,7 @@ static int run(int argc, char **argv)
 		ctxd_error_set(&err, "out of memory");
 		goto fail;
 	}
-	so.select = sel;
+	cli_context_scan_options(&co, sel, &so);
 	so.want_excluded = true;
 	so.list_unread = true;
 	if (ctxd_scan_run(ctx, &so, ctxd_report_visit, r, &err) < 0 || ctxd_report_finish(r, &err) < 0)

@@ -7,6 +7,7 @@ Ends with "cli: N passed, N failed"; exit 1 when any failed.
 """
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -343,6 +344,9 @@ def git_filter_levels():
         expect("ignored by git: " in err and "--git-filter=untracked would save 1 files, 9B" in err, err)
         names, err = sent(["--git-filter=untracked", d])
         expect(names == [".gitignore", "Dockerfile", "build/", "build/keep.bin", "src/", "src/a.c"], names)
+        # report takes the filter too
+        rc, out, rerr = run(["report", "--git-filter=untracked", d])
+        expect(rc == 0 and re.search(r"ctxd sends +4 ", out) and re.search(r"not tracked by git +1 +9B", out), (out, rerr))
         expect("would save" not in err and "not tracked by git: 1 files, 9B" in err, err)
         # .git is never sent with the filter on, pruning or not
         out_tar = d + ".tar"
@@ -420,7 +424,7 @@ def git_filter_sources_and_errors():
             f.write("FROM scratch\nCOPY src /src\n")
         names, _ = sent([d])
         expect("u.txt" in names, names)
-        for cmd in ("ls", "pack", "why", "build"):
+        for cmd in ("ls", "pack", "why", "build", "report"):
             rc, out, _ = run([cmd, "--help"])
             expect("--git-filter=off|ignored|untracked" in out, (cmd, out))
     finally:
