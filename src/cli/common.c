@@ -304,10 +304,32 @@ void cli_context_opts_free(struct cli_context_opts *o)
 	json_decref(o->onbuild);
 }
 
+/* The daemon's entries carry no git state: asks git about each sent one,
+ * as the walk would have, so the summary can say what the filter saves. */
+struct git_fill {
+	const struct ctxd_scan_options *so;
+	ctxd_scan_visit_fn visit;
+	void *ud;
+};
+
+static int git_fill_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	struct git_fill *g = ud;
+	struct ctxd_entry copy = *e;
+
+	if (e->excluded || (g->so->git_keep && ctxd_select_names(g->so->git_keep, e->path, e->path_len)))
+		return g->visit(g->ud, e, err);
+	if (ctxd_gitview_state(g->so->git, e->path, e->path_len, e->type == CTXD_ENTRY_DIR, &copy.git,
+			       err) < 0)
+		return -1;
+	return g->visit(g->ud, &copy, err);
+}
+
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err)
 {
+	struct git_fill gf = {.so = so, .visit = visit, .ud = ud};
 	struct ctxd_query q = {
 		.root = ctx->root,
 		.dockerfile = ctx->dockerfile_path,
@@ -328,10 +350,13 @@ int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	/* a Dockerfile from stdin exists only here */
-	if (o->no_daemon || ctx->dockerfile_stdin || so->source)
+	/* a Dockerfile from stdin exists only here; the daemon does not
+	 * apply the git filter */
+	if (o->no_daemon || ctx->dockerfile_stdin || so->source ||
+	    (so->git && so->git_filter != CTXD_GIT_FILTER_OFF))
 		return ctxd_scan_run(ctx, so, visit, ud, err);
-	rc = ctxd_query_run(NULL, &q, visit, ud, so->warn, so->warn_ud, err);
+	rc = so->git ? ctxd_query_run(NULL, &q, git_fill_visit, &gf, so->warn, so->warn_ud, err)
+		     : ctxd_query_run(NULL, &q, visit, ud, so->warn, so->warn_ud, err);
 	if (rc == CTXD_QUERY_DAEMON_FAILED)
 		cli_warn("%s; walking the tree here instead", err->msg);
 	else if (rc != CTXD_QUERY_NO_DAEMON)
