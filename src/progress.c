@@ -190,6 +190,9 @@ static void put(struct ctxd_progress *p, FILE *f, const char *s, size_t n)
 		fflush(p->last);
 	p->last = f;
 	fwrite(s, 1, n, f);
+	/* a pipe is fully buffered: a CI log must show each line as it comes */
+	if (s[n - 1] == '\n')
+		fflush(f);
 }
 
 static void puts_(struct ctxd_progress *p, FILE *f, const char *s)

@@ -83,7 +83,11 @@ class FakeDaemon:
                               b"\r\nBuilder-Version: 1\r\nContent-Type: text/plain\r\n"
                               b"Content-Length: 2\r\n\r\nOK")
                     continue
-                c.sendall(self.build())
+                answer = self.build()
+                if callable(answer):  # paces its own sends
+                    answer(c)
+                else:
+                    c.sendall(answer)
                 return
         except (OSError, ValueError):
             pass
@@ -230,6 +234,48 @@ def success_with_image_id():
     rc, out, err, _, _ = build_with(answer, "-q")
     expect(rc == 0, f"exit {rc}: {err!r}")
     expect(out.strip() == iid, f"stdout {out!r}")
+
+
+@test
+def plain_output_is_not_held_back():
+    """A build log read through a pipe (CI) shows each line as the daemon
+    sends it, not when ctxd exits: the daemon holds the rest of the stream
+    until the first line has reached ctxd's stdout."""
+    seen = threading.Event()
+    waited_out = []
+
+    def paced(c):
+        head = chunked(msg({"stream": "Step 1/2 : FROM scratch\n"}), end=False)
+        c.sendall(head)
+        if not seen.wait(15):
+            waited_out.append(True)
+        c.sendall(chunked(msg({"aux": {"ID": "sha256:" + "cd" * 32}}),
+                          msg({"stream": "Successfully built cdcdcdcdcdcd\n"}))
+                  .split(b"\r\n\r\n", 1)[1])
+
+    d = tempfile.mkdtemp(prefix="ctxd-fake-")
+    try:
+        ctx = os.path.join(d, "ctx")
+        os.makedirs(ctx)
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM scratch\n")
+        sock = os.path.join(d, "docker.sock")
+        fake = FakeDaemon(sock, lambda: paced)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_CONFIG"] = os.path.join(d, "config")
+        p = subprocess.Popen([CTXD, "build", "-H", "unix://" + sock, "--builder-version", "1",
+                              "--progress=plain", ctx], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        first = p.stdout.readline()
+        seen.set()
+        rest, err = p.communicate(timeout=60)
+        fake.close()
+        expect(b"Step 1/2" in first, f"first line {first!r}")
+        expect(not waited_out, "the first line reached stdout only when ctxd exited")
+        expect(p.returncode == 0, f"exit {p.returncode}: {err!r}")
+        expect(b"Successfully built" in rest, f"rest {rest!r}")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
