@@ -169,9 +169,13 @@ void cli_context_scan_options(const struct cli_context_opts *o, const struct ctx
 void cli_context_opts_free(struct cli_context_opts *o);
 
 /* ctxd_scan_run, answered by the daemon's synced index when one is running
- * (and registering the project with it), in-process when none is, with
- * --no-daemon, or when the daemon fails before its first entry (a warning
- * says so). The results are the same either way. */
+ * and CTXD_DAEMON=1 asks for it (and registering the project with it),
+ * in-process otherwise, with --no-daemon, or when the daemon fails before
+ * its first entry (a warning says so). Opt-in because the consistency
+ * test (tests/daemon/test_consistency.py) still finds stale answers. */
+/* CTXD_DAEMON=1: the context commands may ask a running daemon. */
+bool cli_daemon_wanted(void);
+
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err);

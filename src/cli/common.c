@@ -325,6 +325,13 @@ static int git_fill_visit(void *ud, const struct ctxd_entry *e, struct ctxd_erro
 	return g->visit(g->ud, &copy, err);
 }
 
+bool cli_daemon_wanted(void)
+{
+	const char *v = getenv("CTXD_DAEMON");
+
+	return v && strcmp(v, "1") == 0;
+}
+
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err)
@@ -352,7 +359,7 @@ int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	}
 	/* a Dockerfile from stdin exists only here; the daemon does not
 	 * apply the git filter */
-	if (o->no_daemon || ctx->dockerfile_stdin || so->source ||
+	if (o->no_daemon || !cli_daemon_wanted() || ctx->dockerfile_stdin || so->source ||
 	    (so->git && so->git_filter != CTXD_GIT_FILTER_OFF))
 		return ctxd_scan_run(ctx, so, visit, ud, err);
 	rc = so->git ? ctxd_query_run(NULL, &q, git_fill_visit, &gf, so->warn, so->warn_ud, err)

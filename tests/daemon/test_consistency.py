@@ -30,6 +30,7 @@ SOCK = None
 
 def env(extra=None):
     e = dict(os.environ)
+    e["CTXD_DAEMON"] = "1"
     e["CTXD_SOCKET"] = SOCK
     e.pop("DOCKER_BUILDKIT", None)
     e.update(extra or {})
@@ -114,7 +115,7 @@ def mutate(root, rng, state):
         files = []
         for d in DIRS:
             try:
-                files += [f"{d}/{n}" for n in os.listdir(p(d)) if os.path.isfile(p(f"{d}/{n}"))]
+                files += [f"{d}/{n}" for n in os.listdir(p(d)) if os.path.isfile(p(f"{d}/{n}")) and not os.path.islink(p(f"{d}/{n}"))]
             except OSError:
                 pass
         return rng.choice(files) if files else None
@@ -158,7 +159,10 @@ def mutate(root, rng, state):
             os.makedirs(p(d), exist_ok=True)
             link = p(f"{d}/ln{rng.randint(0, 3)}")
             tmp = link + ".new"
-            os.symlink(rng.choice(["../src", "nowhere", "f1.txt", "/etc/passwd"]), tmp)
+            # the outside target is the test's own file: a write through a
+            # link must never reach a system file
+            outside = os.path.join(os.path.dirname(root), "outside.txt")
+            os.symlink(rng.choice(["../src", "nowhere", "f1.txt", outside]), tmp)
             os.rename(tmp, link)  # a swap, as ln -sfn does
         elif kind == "delete_dir":
             if os.path.isdir(p(d)) and d not in ("src",):
