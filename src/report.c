@@ -659,7 +659,8 @@ static int suggest(struct ctxd_report *r, struct collector *c)
 	for (size_t i = 0; i < n; i++)
 		if (!cs[i].pattern && !(cs[i].pattern = strdup(cs[i].dir->path)))
 			goto out;
-	qsort(cs, n, sizeof *cs, cmp_cands);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(cs, n, sizeof *cs, cmp_cands);
 	if (!(r->suggestions = calloc(r->opt.top, sizeof *r->suggestions)))
 		goto out;
 	for (size_t i = 0; i < n && r->nsuggestions < r->opt.top; i++) {

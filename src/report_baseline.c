@@ -159,7 +159,8 @@ int ctxd_baseline_load(const char *path, struct ctxd_baseline *out, struct ctxd_
 		out->dirs[i++].bytes = (uint64_t)json_integer_value(v);
 		out->ndirs = i;
 	}
-	qsort(out->dirs, out->ndirs, sizeof *out->dirs, cmp_dir);
+	if (out->ndirs > 1)
+		qsort(out->dirs, out->ndirs, sizeof *out->dirs, cmp_dir);
 	json_decref(j);
 	return 0;
 fail:
