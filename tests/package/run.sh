@@ -2,7 +2,7 @@
 # The ways ctxd gets installed, checked as a user would meet them:
 #  - `meson install` honours --prefix and DESTDIR and installs the binary, the
 #    man pages, the completions and the systemd user units (ExecStart naming
-#    the installed binary);
+#    the installed binary, as the launchd agent, installed on macOS only, does);
 #  - the RPM spec parses (rpmspec -P, where rpm is installed) and every
 #    packaging file carries meson's version;
 #  - the Debian package builds (packaging/build-deb.sh, in a copy of the
@@ -55,6 +55,11 @@ meson_install() {
   done
   grep -qx "ExecStart=$prefix/bin/ctxd daemon --foreground" "$dest$prefix/lib/systemd/user/ctxd.service" ||
     { echo "ExecStart does not name $prefix/bin/ctxd"; return 1; }
+  # the launchd agent names the prefix too, and is installed on macOS only
+  python3 "$top/tests/package/test_files.py" --source-root "$top" \
+    --plist "$build/packaging/dev.ctxd.daemon.plist" --bindir "$prefix/bin" >/dev/null ||
+    { echo "the configured launchd agent does not name $prefix/bin/ctxd"; return 1; }
+  [ ! -e "$dest$prefix/share/ctxd/dev.ctxd.daemon.plist" ] || { echo "the launchd agent is installed on Linux"; return 1; }
   # nothing outside DESTDIR/PREFIX
   if [ -n "$(find "$dest" -mindepth 1 -not -path "$dest/opt" -not -path "$dest$prefix" \
         -not -path "$dest$prefix/*" | head -n 1)" ]; then
