@@ -23,7 +23,9 @@
 #include "ctxd/buf.h"
 #include "ctxd/client.h"
 #include "ctxd/context.h"
+#include "ctxd/dedup.h"
 #include "ctxd/index.h"
+#include "ctxd/manifest.h"
 #include "ctxd/protocol.h"
 #include "ctxd/query.h"
 #include "ctxd/scan.h"
@@ -520,16 +522,20 @@ struct answer {
 	struct conn *c;
 	json_t *batch;
 	size_t sent;
+	struct ctxd_manifest *m; /* the sent entries, when hashes are wanted */
+	struct ctxd_index *idx;
+	bool oom;
 };
 
-static int flush_batch(struct answer *a)
+/* Sends the batch as a message of the given type ("entries", "hashes"). */
+static int flush_as(struct answer *a, const char *type, const char *key)
 {
 	json_t *m;
 
 	if (!json_array_size(a->batch))
 		return 0;
-	m = ctxd_protocol_message("entries");
-	json_object_set_new(m, "e", a->batch);
+	m = ctxd_protocol_message(type);
+	json_object_set_new(m, key, a->batch);
 	a->batch = json_array();
 	a->sent++;
 	if (!a->batch) {
@@ -544,12 +550,18 @@ static int flush_batch(struct answer *a)
 	return 0;
 }
 
+static int flush_batch(struct answer *a)
+{
+	return flush_as(a, "entries", "e");
+}
+
 static int answer_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 {
 	struct answer *a = ud;
 	json_t *j = ctxd_query_entry_encode(e);
 
-	if (!j || json_array_append_new(a->batch, j) < 0) {
+	if (!j || json_array_append_new(a->batch, j) < 0 ||
+	    (a->m && ctxd_manifest_visit(a->m, e, err) < 0)) {
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
@@ -570,6 +582,39 @@ static void answer_warn(void *ud, const char *msg)
 	json_object_set_new(m, "message", json_string(msg));
 	conn_send(a->c, m, false);
 	json_decref(m);
+}
+
+/* One candidate's hash, from the index's cache or read now; a file that
+ * cannot be read is left for the client to find out about. */
+static void answer_hash(void *ud, size_t i)
+{
+	struct answer *a = ud;
+	const struct ctxd_entry *e = ctxd_manifest_entry(a->m, i);
+	uint64_t ino = e->ino, size = e->size;
+	struct ctxd_hash h;
+	struct ctxd_hash_key key;
+	struct ctxd_error err;
+	json_t *j;
+
+	if (a->oom || ctxd_index_hash(a->idx, e->path, &h, &key, &err) < 0 || key.ino != ino ||
+	    key.size != size)
+		return;
+	if (!(j = ctxd_query_hash_encode(i, &h, &key)) || json_array_append_new(a->batch, j) < 0 ||
+	    (json_array_size(a->batch) >= BATCH && flush_as(a, "hashes", "h") < 0))
+		a->oom = true;
+}
+
+/* The hashes of the sent files dedup would hash, after the entries. */
+static int send_hashes(struct answer *a, struct ctxd_error *err)
+{
+	if (ctxd_dedup_candidates(a->m, answer_hash, a, err) < 0)
+		return -1;
+	if (a->oom || flush_as(a, "hashes", "h") < 0) {
+		json_array_clear(a->batch); /* no hashes in the error path's flush */
+		ctxd_error_set(err, "out of memory, or the client went away");
+		return -1;
+	}
+	return 0;
 }
 
 static bool onbuild_answer(void *ud, const char *image)
@@ -629,11 +674,15 @@ static int answer_query(struct conn *c, const json_t *msg)
 	so.list_unread = q.list_unread;
 	so.warn = answer_warn;
 	so.warn_ud = &a;
-	if (!(a.batch = json_array())) {
+	a.idx = ctxd_watch_index(p->w);
+	if (!(a.batch = json_array()) || (q.want_hashes && !(a.m = ctxd_manifest_create()))) {
 		ctxd_error_set(&err, "out of memory");
 		goto fail;
 	}
 	if (ctxd_scan_run(ctx, &so, answer_visit, &a, &err) < 0 || flush_batch(&a) < 0)
+		goto fail;
+	walk_error = false;
+	if (a.m && send_hashes(&a, &err) < 0)
 		goto fail;
 	m = ctxd_protocol_message("end");
 	conn_send(c, m, false);
@@ -650,6 +699,7 @@ fail:
 	rc = 0;
 out:
 	json_decref(a.batch);
+	ctxd_manifest_destroy(a.m);
 	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);
 	free(args);

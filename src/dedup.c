@@ -267,12 +267,62 @@ static void settle_racy(struct run *r)
 	}
 }
 
+/* The files that may have a duplicate, grouped by size and mode: c[0..n)
+ * malloc'd (NULL when out of memory). */
+static struct cand *candidates(const struct ctxd_manifest *m, size_t *nc)
+{
+	size_t n = ctxd_manifest_count(m);
+	struct cand *c = malloc((n ? n : 1) * sizeof *c);
+
+	*nc = 0;
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct ctxd_entry *e = ctxd_manifest_entry(m, i);
+
+		if (e->type == CTXD_ENTRY_FILE && !e->data && e->size > 0)
+			c[(*nc)++] = (struct cand){.idx = i, .size = e->size, .mode = e->mode};
+	}
+	if (*nc > 1)
+		qsort(c, *nc, sizeof *c, by_size_mode);
+	return c;
+}
+
+/* The end of the size-and-mode group starting at c[a]. */
+static size_t group_end(const struct cand *c, size_t nc, size_t a)
+{
+	size_t b = a + 1;
+
+	while (b < nc && c[b].size == c[a].size && c[b].mode == c[a].mode)
+		b++;
+	return b;
+}
+
+int ctxd_dedup_candidates(const struct ctxd_manifest *m, void (*fn)(void *ud, size_t i), void *ud,
+			  struct ctxd_error *err)
+{
+	size_t nc;
+	struct cand *c = candidates(m, &nc);
+
+	if (!c) {
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t a = 0, b; a < nc; a = b) {
+		b = group_end(c, nc, a);
+		for (size_t k = a; b - a > 1 && k < b; k++)
+			fn(ud, c[k].idx);
+	}
+	free(c);
+	return 0;
+}
+
 int ctxd_dedup_run(struct ctxd_manifest *m, int rootfd, struct ctxd_dedup_stats *stats,
 		   struct ctxd_error *err)
 {
 	size_t n = ctxd_manifest_count(m), nc = 0;
 	struct run r = {.m = m, .rootfd = rootfd};
-	struct cand *c = malloc((n ? n : 1) * sizeof *c);
+	struct cand *c = candidates(m, &nc);
 	int rc = -1;
 
 	r.a = malloc(CHUNK);
@@ -282,19 +332,11 @@ int ctxd_dedup_run(struct ctxd_manifest *m, int rootfd, struct ctxd_dedup_stats 
 		ctxd_error_set(err, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct ctxd_entry *e = ctxd_manifest_entry(m, i);
-
+	for (size_t i = 0; i < n; i++)
 		ctxd_manifest_set_duplicate_of(m, i, CTXD_MANIFEST_NONE);
-		if (e->type == CTXD_ENTRY_FILE && !e->data && e->size > 0)
-			c[nc++] = (struct cand){.idx = i, .size = e->size, .mode = e->mode};
-	}
-	if (nc > 1)
-		qsort(c, nc, sizeof *c, by_size_mode);
 	clock_gettime(CLOCK_REALTIME_COARSE, &r.start);
 	for (size_t a = 0, b; a < nc; a = b) {
-		for (b = a + 1; b < nc && c[b].size == c[a].size && c[b].mode == c[a].mode; b++)
-			;
+		b = group_end(c, nc, a);
 		if (b - a < 2)
 			continue;
 		r.st.candidates += b - a;

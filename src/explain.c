@@ -138,8 +138,8 @@ oom:
 }
 
 int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
-		     const char *const *paths, size_t n, struct ctxd_explain *out,
-		     struct ctxd_error *err)
+		     const struct ctxd_explain_scan *scan, const char *const *paths, size_t n,
+		     struct ctxd_explain *out, struct ctxd_error *err)
 {
 	struct ctxd_scan_options o = *so;
 	struct run r = {.ctx = ctx, .sel = so->select, .x = out};
@@ -171,8 +171,10 @@ int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_opti
 	}
 	o.want_excluded = true;
 	o.list_unread = true;
-	if (ctxd_scan_run(ctx, &o, visit, &r, err) < 0)
+	rc = scan ? scan->run(scan->ud, &o, visit, &r, r.m, err) : ctxd_scan_run(ctx, &o, visit, &r, err);
+	if (rc < 0)
 		goto out;
+	rc = -1;
 	if (ctxd_dedup_run(r.m, ctx->rootfd, NULL, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

@@ -34,6 +34,7 @@ json_t *ctxd_query_encode(const struct ctxd_query *q)
 	json_object_set_new(m, "select", json_boolean(q->select));
 	json_object_set_new(m, "want_excluded", json_boolean(q->want_excluded));
 	json_object_set_new(m, "list_unread", json_boolean(q->list_unread));
+	json_object_set_new(m, "want_hashes", json_boolean(q->want_hashes));
 	for (size_t i = 0; i < q->nbuild_args; i++)
 		json_array_append_new(args, json_string(q->build_args[i]));
 	json_object_set_new(m, "build_args", args);
@@ -67,6 +68,7 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
 	q->select = json_is_true(json_object_get(msg, "select"));
 	q->want_excluded = json_is_true(json_object_get(msg, "want_excluded"));
 	q->list_unread = json_is_true(json_object_get(msg, "list_unread"));
+	q->want_hashes = json_is_true(json_object_get(msg, "want_hashes"));
 	q->onbuild = json_object_get(msg, "onbuild");
 	if (q->onbuild && !json_is_object(q->onbuild))
 		q->onbuild = NULL;
@@ -206,9 +208,42 @@ int ctxd_query_entry_decode(const json_t *a, struct ctxd_entry *e, struct ctxd_q
 	return 0;
 }
 
-int ctxd_query_run(const char *socket, const struct ctxd_query *q, ctxd_scan_visit_fn visit,
-		   void *ud, void (*warn)(void *ud, const char *msg), void *warn_ud,
-		   struct ctxd_error *err)
+/* The 64-bit values travel as JSON's signed integers, bit for bit. */
+json_t *ctxd_query_hash_encode(size_t n, const struct ctxd_hash *h, const struct ctxd_hash_key *key)
+{
+	return json_pack("[I,I,I,I,I,I,I,i,I,i]", (json_int_t)n, (json_int_t)h->hi, (json_int_t)h->lo,
+			 (json_int_t)key->dev, (json_int_t)key->ino, (json_int_t)key->size,
+			 (json_int_t)key->mtime, (int)key->mtime_nsec, (json_int_t)key->ctime,
+			 (int)key->ctime_nsec);
+}
+
+int ctxd_query_hash_decode(const json_t *a, size_t *n, struct ctxd_hash *h, struct ctxd_hash_key *key,
+			   struct ctxd_error *err)
+{
+	json_int_t in, hi, lo, dev, ino, size, mtime, ctime;
+	int mnsec, cnsec;
+
+	if (json_unpack((json_t *)a, "[I,I,I,I,I,I,I,i,I,i]", &in, &hi, &lo, &dev, &ino, &size, &mtime,
+			&mnsec, &ctime, &cnsec) < 0 || in < 0) {
+		ctxd_error_set(err, "the daemon sent a hash that does not parse");
+		return -1;
+	}
+	*n = (size_t)in;
+	h->hi = (uint64_t)hi;
+	h->lo = (uint64_t)lo;
+	memset(key, 0, sizeof *key);
+	key->dev = (uint64_t)dev;
+	key->ino = (uint64_t)ino;
+	key->size = (uint64_t)size;
+	key->mtime = mtime;
+	key->mtime_nsec = (uint32_t)mnsec;
+	key->ctime = ctime;
+	key->ctime_nsec = (uint32_t)cnsec;
+	return 0;
+}
+
+int ctxd_query_run(const char *socket, const struct ctxd_query *q,
+		   const struct ctxd_query_handlers *h, struct ctxd_error *err)
 {
 	struct ctxd_query_store store = {0};
 	json_t *req, *msg = NULL;
@@ -250,8 +285,21 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q, ctxd_scan_vis
 			goto out;
 		}
 		if (strcmp(type, "warning") == 0) {
-			if (warn && get_str(msg, "message"))
-				warn(warn_ud, get_str(msg, "message"));
+			if (h->warn && get_str(msg, "message"))
+				h->warn(h->warn_ud, get_str(msg, "message"));
+			continue;
+		}
+		if (strcmp(type, "hashes") == 0) {
+			json_array_foreach(json_object_get(msg, "h"), i, v) {
+				struct ctxd_hash hash;
+				struct ctxd_hash_key key;
+				size_t n;
+
+				if (ctxd_query_hash_decode(v, &n, &hash, &key, err) < 0)
+					goto out;
+				if (h->hash)
+					h->hash(h->hash_ud, n, &hash, &key);
+			}
 			continue;
 		}
 		if (strcmp(type, "entries") != 0) {
@@ -266,7 +314,7 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q, ctxd_scan_vis
 			if (ctxd_query_entry_decode(v, &e, &store, err) < 0)
 				goto out;
 			visited = true;
-			if (visit(ud, &e, err) < 0)
+			if (h->visit(h->ud, &e, err) < 0)
 				goto out;
 		}
 	}

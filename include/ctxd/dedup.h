@@ -46,6 +46,13 @@ struct ctxd_dedup_savings {
 int ctxd_dedup_run(struct ctxd_manifest *m, int rootfd, struct ctxd_dedup_stats *stats,
 		   struct ctxd_error *err);
 
+/* Calls fn with the index of each file of m that ctxd_dedup_run would
+ * hash: regular, not empty, its bytes not in memory, and sharing size and
+ * mode with another (the daemon hashes these for a client that
+ * deduplicates). Returns -1 only when out of memory. */
+int ctxd_dedup_candidates(const struct ctxd_manifest *m, void (*fn)(void *ud, size_t i), void *ud,
+			  struct ctxd_error *err);
+
 /* The files and bytes --dedup saves (or would save), from m's marks. */
 void ctxd_dedup_savings(const struct ctxd_manifest *m, struct ctxd_dedup_savings *out);
 

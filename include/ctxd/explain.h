@@ -17,6 +17,7 @@
 #include "ctxd/context.h"
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/manifest.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
 
@@ -53,16 +54,27 @@ struct ctxd_explain {
 	size_t n;
 };
 
+/* Who runs the scan: the caller (the CLI asks the daemon) instead of
+ * ctxd_scan_run. run must visit every entry with visit/vud, which puts the
+ * sent ones in m, and may put the content hashes it knows in m
+ * (ctxd_manifest_set_hash), so duplicates are found without reading every
+ * candidate file. */
+struct ctxd_explain_scan {
+	int (*run)(void *ud, const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *vud,
+		   struct ctxd_manifest *m, struct ctxd_error *err);
+	void *ud;
+};
+
 /* Scans ctx with so (select and filters as the commands use them; the
- * visitor fields are overwritten) and decides each of paths[0..n), which
- * are context-relative. Duplicates are found among sent files. With
- * so->git, each existing path's git state and rule are filled, and a path
- * the git filter dropped has its .gitignore rule as the deciding rule.
- * Returns 0, or -1 with err set (the scan's error, a git error, an
- * invalid path) and *out empty. */
+ * visitor fields are overwritten; through scan when not NULL) and decides
+ * each of paths[0..n), which are context-relative. Duplicates are found
+ * among sent files. With so->git, each existing path's git state and rule
+ * are filled, and a path the git filter dropped has its .gitignore rule as
+ * the deciding rule. Returns 0, or -1 with err set (the scan's error, a
+ * git error, an invalid path) and *out empty. */
 int ctxd_explain_run(const struct ctxd_context *ctx, const struct ctxd_scan_options *so,
-		     const char *const *paths, size_t n, struct ctxd_explain *out,
-		     struct ctxd_error *err);
+		     const struct ctxd_explain_scan *scan, const char *const *paths, size_t n,
+		     struct ctxd_explain *out, struct ctxd_error *err);
 
 void ctxd_explain_clear(struct ctxd_explain *x);
 

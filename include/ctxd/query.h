@@ -14,6 +14,7 @@
 
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/hash.h"
 #include "ctxd/scan.h"
 
 struct ctxd_query {
@@ -29,6 +30,10 @@ struct ctxd_query {
 	 * missing from a non-NULL map may have them. Borrowed. */
 	json_t *onbuild;
 	bool want_excluded, list_unread;
+	/* Also the content hashes the index holds (or computes now, caching
+	 * them) for the sent files dedup would hash (ctxd_dedup_candidates),
+	 * after the entries: a client deduplicating reads no file to hash it. */
+	bool want_hashes;
 };
 
 /* The "query" request for q; NULL on ENOMEM. */
@@ -50,18 +55,36 @@ int ctxd_query_entry_decode(const json_t *a, struct ctxd_entry *e, struct ctxd_q
 			    struct ctxd_error *err);
 void ctxd_query_store_free(struct ctxd_query_store *store);
 
+/* One content hash for a "hashes" message: the n-th sent entry's (from 0,
+ * excluded entries not counted), with the stat key it was computed under.
+ * NULL on ENOMEM. */
+json_t *ctxd_query_hash_encode(size_t n, const struct ctxd_hash *h, const struct ctxd_hash_key *key);
+int ctxd_query_hash_decode(const json_t *a, size_t *n, struct ctxd_hash *h, struct ctxd_hash_key *key,
+			   struct ctxd_error *err);
+
+/* What a query's answer is given to: every entry to visit, the warnings to
+ * warn (NULL: dropped), and with want_hashes each hash to hash (NULL:
+ * dropped), once all entries have been visited. */
+struct ctxd_query_handlers {
+	ctxd_scan_visit_fn visit;
+	void *ud;
+	void (*warn)(void *ud, const char *msg);
+	void *warn_ud;
+	void (*hash)(void *ud, size_t n, const struct ctxd_hash *h, const struct ctxd_hash_key *key);
+	void *hash_ud;
+};
+
 /* Nothing was visited, so the caller can do the work in-process: no
  * daemon serves the socket, or the daemon failed before its first entry
  * (err says how). */
 #define CTXD_QUERY_NO_DAEMON 1
 #define CTXD_QUERY_DAEMON_FAILED 2
 
-/* Asks the daemon at socket (NULL: the default) and visits the entries as
- * they arrive, passing warnings to warn. Returns 0; -1 with err (the
- * walk's own error, a visitor's, or the daemon failing after entries were
- * visited); or one of the two above. */
-int ctxd_query_run(const char *socket, const struct ctxd_query *q, ctxd_scan_visit_fn visit,
-		   void *ud, void (*warn)(void *ud, const char *msg), void *warn_ud,
-		   struct ctxd_error *err);
+/* Asks the daemon at socket (NULL: the default) and hands the answer to h
+ * as it arrives. Returns 0; -1 with err (the walk's own error, a
+ * visitor's, or the daemon failing after entries were visited); or one of
+ * the two above. */
+int ctxd_query_run(const char *socket, const struct ctxd_query *q,
+		   const struct ctxd_query_handlers *h, struct ctxd_error *err);
 
 #endif

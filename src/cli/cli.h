@@ -13,6 +13,7 @@
 #include "ctxd/context.h"
 #include "ctxd/docker.h"
 #include "ctxd/gitview.h"
+#include "ctxd/manifest.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
 
@@ -179,6 +180,13 @@ bool cli_daemon_wanted(void);
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err);
+/* cli_scan for a command that deduplicates: visit must hand every entry to
+ * m (ctxd_manifest_visit); when the daemon answers, it also sends the
+ * content hashes its index holds for the files dedup would hash, and they
+ * are put in m, so ctxd_dedup_run reads no file just to hash it. */
+int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
+		    const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+		    struct ctxd_manifest *m, struct ctxd_error *err);
 
 /* Exit status when no daemon is running (status, watch, unwatch). */
 enum { CLI_NO_DAEMON = 3 };

@@ -330,9 +330,10 @@ static int run(int argc, char **argv)
 		goto fail;
 	}
 	sum.next_ud = m;
-	if (cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
-		goto fail;
 	/* with --dedup off, the summary still says what it would save */
+	if (cli_scan_hashed(&co, ctx, &so, ctxd_summary_visit, &sum, co.dedup || !bo.quiet ? m : NULL,
+			    &err) < 0)
+		goto fail;
 	if ((co.dedup || !bo.quiet) && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 		goto fail;
 	bo.dedup = co.dedup;

@@ -102,7 +102,7 @@ static int run(int argc, char **argv)
 		}
 		sum.next = ctxd_manifest_visit;
 		sum.next_ud = m;
-		if (cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0 ||
+		if (cli_scan_hashed(&co, ctx, &so, ctxd_summary_visit, &sum, m, &err) < 0 ||
 		    ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 			goto fail;
 	}

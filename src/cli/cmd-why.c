@@ -192,6 +192,20 @@ static json_t *item_json(const struct ctxd_explain_item *it)
 	return o;
 }
 
+/* The explanation's scan, asked of the daemon when one is used. */
+struct why_scan {
+	struct cli_context_opts *co;
+	const struct ctxd_context *ctx;
+};
+
+static int why_scan(void *ud, const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *vud,
+		    struct ctxd_manifest *m, struct ctxd_error *err)
+{
+	struct why_scan *w = ud;
+
+	return cli_scan_hashed(w->co, w->ctx, so, visit, vud, m, err);
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -203,6 +217,8 @@ static int run(int argc, char **argv)
 	struct ctxd_context *ctx = NULL;
 	struct ctxd_select *sel = NULL;
 	struct ctxd_explain x = {0};
+	struct why_scan ws = {0};
+	struct ctxd_explain_scan scan = {.run = why_scan, .ud = &ws};
 	struct ctxd_error err;
 	char **files = NULL;
 	size_t nfiles = 0;
@@ -241,7 +257,9 @@ static int run(int argc, char **argv)
 		if (!(files[i] = context_path(ctx, argv[optind + 1 + (int)i])))
 			goto out;
 	cli_context_scan_options(&co, sel, &so);
-	if (ctxd_explain_run(ctx, &so, (const char *const *)files, nfiles, &x, &err) < 0) {
+	ws.co = &co;
+	ws.ctx = ctx;
+	if (ctxd_explain_run(ctx, &so, &scan, (const char *const *)files, nfiles, &x, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto out;
 	}

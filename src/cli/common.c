@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "ctxd/client.h"
 #include "ctxd/image.h"
+#include "ctxd/manifest.h"
 #include "ctxd/protocol.h"
 #include "ctxd/query.h"
 
@@ -332,11 +333,32 @@ bool cli_daemon_wanted(void)
 	return v && strcmp(v, "1") == 0;
 }
 
-int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
-	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
-	     struct ctxd_error *err)
+/* A hash the daemon sent for the n-th sent entry, kept when that entry of
+ * the manifest is the file it was computed for (dedup checks the key
+ * against the file again before trusting it). */
+struct hash_into {
+	struct ctxd_manifest *m;
+	size_t base; /* the manifest's entries before the scan */
+};
+
+static void take_hash(void *ud, size_t n, const struct ctxd_hash *h, const struct ctxd_hash_key *key)
+{
+	struct hash_into *hi = ud;
+	const struct ctxd_entry *e;
+
+	if (n >= ctxd_manifest_count(hi->m) - hi->base)
+		return;
+	e = ctxd_manifest_entry(hi->m, hi->base + n);
+	if (e->type == CTXD_ENTRY_FILE && e->ino == key->ino && e->size == key->size)
+		ctxd_manifest_set_hash(hi->m, hi->base + n, h, key);
+}
+
+int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
+		    const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+		    struct ctxd_manifest *m, struct ctxd_error *err)
 {
 	struct git_fill gf = {.so = so, .visit = visit, .ud = ud};
+	struct hash_into hi = {.m = m, .base = m ? ctxd_manifest_count(m) : 0};
 	struct ctxd_query q = {
 		.root = ctx->root,
 		.dockerfile = ctx->dockerfile_path,
@@ -349,6 +371,15 @@ int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.onbuild = o->docker ? o->onbuild : NULL,
 		.want_excluded = so->want_excluded,
 		.list_unread = so->list_unread,
+		.want_hashes = m != NULL,
+	};
+	struct ctxd_query_handlers h = {
+		.visit = so->git ? git_fill_visit : visit,
+		.ud = so->git ? (void *)&gf : ud,
+		.warn = so->warn,
+		.warn_ud = so->warn_ud,
+		.hash = m ? take_hash : NULL,
+		.hash_ud = &hi,
 	};
 	int rc;
 
@@ -362,13 +393,19 @@ int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	if (o->no_daemon || !cli_daemon_wanted() || ctx->dockerfile_stdin || so->source ||
 	    (so->git && so->git_filter != CTXD_GIT_FILTER_OFF))
 		return ctxd_scan_run(ctx, so, visit, ud, err);
-	rc = so->git ? ctxd_query_run(NULL, &q, git_fill_visit, &gf, so->warn, so->warn_ud, err)
-		     : ctxd_query_run(NULL, &q, visit, ud, so->warn, so->warn_ud, err);
+	rc = ctxd_query_run(NULL, &q, &h, err);
 	if (rc == CTXD_QUERY_DAEMON_FAILED)
 		cli_warn("%s; walking the tree here instead", err->msg);
 	else if (rc != CTXD_QUERY_NO_DAEMON)
 		return rc;
 	return ctxd_scan_run(ctx, so, visit, ud, err);
+}
+
+int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
+	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+	     struct ctxd_error *err)
+{
+	return cli_scan_hashed(o, ctx, so, visit, ud, NULL, err);
 }
 
 int cli_daemon_path_request(const struct cli_command *cmd, const char *type, int argc,

@@ -401,6 +401,72 @@ def usage_errors():
         shutil.rmtree(d)
 
 
+def dup_project(root):
+    """A context with copies (same size and mode: some identical, some not),
+    a file of a size of its own, and an excluded copy."""
+    os.makedirs(os.path.join(root, "a", "b"))
+    files = {"a/one.txt": b"same bytes\n" * 50, "a/b/two.txt": b"same bytes\n" * 50,
+             "three.txt": b"same bytes\n" * 50, "diff.txt": b"diff bytes\n" * 50,
+             "lone.bin": b"x" * 7, "skip/copy.txt": b"same bytes\n" * 50,
+             "Dockerfile": b"FROM scratch\nCOPY a /a\nCOPY three.txt diff.txt /\n",
+             ".dockerignore": b"skip\n"}
+    for rel, data in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        with open(os.path.join(root, rel), "wb") as f:
+            f.write(data)
+    time.sleep(2.1)  # the index caches hashes only once the clock is past a file's ctime
+
+
+def opened(sock, args):
+    """The files under the context a command opened (strace), and its result."""
+    log = os.path.join(os.path.dirname(sock), "strace.log")
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat", "-o", log, CTXD] + args,
+                       env=env_for(sock), capture_output=True, timeout=60)
+    with open(log) as f:
+        names = [line.split('"')[1] for line in f if '"' in line and "ENOENT" not in line]
+    os.unlink(log)
+    return names, p
+
+
+@test
+def dedup_and_why_use_the_daemons_hashes():
+    dm = Daemon()
+    try:
+        root = os.path.join(dm.dir, "proj")
+        dup_project(root)
+        cases = [["why", root, "a/b/two.txt", "three.txt", "diff.txt", "skip/copy.txt", "lone.bin"],
+                 ["why", "--json", "--prune=off", root, "three.txt", "a/one.txt"],
+                 ["pack", "--dedup", "-o", "-", root],
+                 ["pack", "--dedup", "--exact", "-o", "-", root]]
+        for args in cases:
+            cold = subprocess.run([CTXD] + args[:1] + ["--no-daemon"] + args[1:], env=env_for(dm.sock),
+                                  capture_output=True, timeout=60)
+            for _ in range(2):  # the daemon's first answer hashes, the second reuses its cache
+                warm = subprocess.run([CTXD] + args, env=env_for(dm.sock), capture_output=True,
+                                      timeout=60)
+                expect((warm.returncode, warm.stdout, warm.stderr) ==
+                       (cold.returncode, cold.stdout, cold.stderr),
+                       f"{args}: daemon {warm.returncode} {warm.stderr!r} / cold {cold.returncode} "
+                       f"{cold.stderr!r}; stdout same: {warm.stdout == cold.stdout}")
+        expect(b"same bytes as a/b/two.txt" in subprocess.run(
+            [CTXD, "why", root, "three.txt"], env=env_for(dm.sock), capture_output=True).stdout,
+            "why does not name the first copy")
+        proj = [x for x in dm.status()["projects"] if x["root"] == os.path.realpath(root)][0]
+        expect(proj["hashed"] >= 4, f"the daemon hashed {proj['hashed']} files, not the copies")
+        if shutil.which("strace"):
+            names, p = opened(dm.sock, ["why", root, "three.txt"])
+            expect(p.returncode == 0 and b"same bytes as a/b/two.txt" in p.stdout, p.stderr)
+            read = [n for n in names if n.endswith((".txt", ".bin"))]
+            # the copies are compared byte for byte, the rest is not read
+            expect("diff.txt" not in " ".join(read) and "lone.bin" not in " ".join(read),
+                   f"the client read files to hash them: {read}")
+            names, p = opened(dm.sock, ["why", "--no-daemon", root, "three.txt"])
+            expect(any(n.endswith("diff.txt") for n in names),
+                   f"--no-daemon should hash diff.txt itself: {names}")
+    finally:
+        dm.stop()
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()

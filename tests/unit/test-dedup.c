@@ -404,6 +404,41 @@ static void test_link_needs_a_file(void **state)
 	done(&f);
 }
 
+static void add_candidate(void *ud, size_t i)
+{
+	struct ctxd_buf *b = ud;
+
+	ctxd_buf_printf(b, "%zu,", i);
+}
+
+/* What the daemon hashes for a deduplicating client is what the run hashes. */
+static void test_candidates(void **state)
+{
+	struct fixture f = {.root = make_tree()};
+	struct ctxd_dedup_stats st;
+	struct ctxd_buf got = {0};
+	struct ctxd_error err;
+	const char *const names[] = {"a/big", "b/big", "c", "a/s", "b/s", "b/t", "h1"};
+	unsigned count = 0;
+
+	(void)state;
+	scan(&f);
+	assert_int_equal(ctxd_dedup_candidates(f.m, add_candidate, &got, &err), 0);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char at[32];
+
+		snprintf(at, sizeof at, "%zu,", idx(f.m, names[i]));
+		assert_non_null(strstr(got.data, at));
+	}
+	for (const char *p = got.data; (p = strchr(p, ',')); p++)
+		count++;
+	assert_int_equal(count, sizeof names / sizeof names[0]);
+	run_dedup(&f, &st);
+	assert_int_equal(st.candidates, count);
+	ctxd_buf_free(&got);
+	done(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_pack_links),
 		cmocka_unit_test(test_pack_aborts),
 		cmocka_unit_test(test_link_needs_a_file),
+		cmocka_unit_test(test_candidates),
 	};
 
 	return TU_RUN("dedup", tests);

@@ -54,7 +54,7 @@ static void explain(struct fixture *f, const char *const *paths, size_t n, struc
 	struct ctxd_scan_options so = {.select = f->sel};
 	struct ctxd_error err;
 
-	if (ctxd_explain_run(f->ctx, &so, paths, n, x, &err) < 0)
+	if (ctxd_explain_run(f->ctx, &so, NULL, paths, n, x, &err) < 0)
 		fail_msg("explain: %s", err.msg);
 	assert_int_equal(x->n, n);
 }
@@ -173,7 +173,7 @@ static void test_path_outside_context_fails(void **state)
 
 	(void)state;
 	fixture_open(&f, false);
-	assert_int_equal(ctxd_explain_run(f.ctx, &so, paths, 1, &x, &err), -1);
+	assert_int_equal(ctxd_explain_run(f.ctx, &so, NULL, paths, 1, &x, &err), -1);
 	assert_non_null(strstr(err.msg, "not a path inside the context"));
 	fixture_close(&f);
 }

@@ -318,7 +318,7 @@ static void test_explain(void **state)
 
 	(void)state;
 	open_all(&s, d, CTXD_GIT_FILTER_IGNORED, true);
-	if (ctxd_explain_run(s.ctx, &s.so, paths, 6, &x, &err) < 0)
+	if (ctxd_explain_run(s.ctx, &s.so, NULL, paths, 6, &x, &err) < 0)
 		fail_msg("explain: %s", err.msg);
 	assert_non_null(realpath(d, rp));
 	assert_true(asprintf(&want, "%s/.gitignore", rp) > 0);

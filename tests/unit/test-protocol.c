@@ -1,5 +1,6 @@
 /* The daemon's framing: round trips cut at every byte, every kind of bad
- * message, and the blocking client helpers' timeouts and short reads. */
+ * message, and the blocking client helpers' timeouts and short reads; and
+ * the query's own fields (content hashes, 64-bit values bit for bit). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "ctxd/protocol.h"
+#include "ctxd/query.h"
 #include "testutil.h"
 
 static int collect(void *ud, json_t *msg, struct ctxd_error *err)
@@ -272,6 +274,45 @@ static void blocking_helpers(void **state)
 	json_decref(m);
 }
 
+static void query_hashes(void **state)
+{
+	struct ctxd_query q = {.root = "/r", .want_hashes = true}, back;
+	struct ctxd_hash h = {.hi = 0xfedcba9876543210ull, .lo = 1}, h2;
+	struct ctxd_hash_key key = {.dev = 1ull << 63, .ino = 42, .size = 7, .mtime = -5,
+				    .mtime_nsec = 999999999, .ctime = 1700000000, .ctime_nsec = 3};
+	struct ctxd_hash_key key2;
+	struct ctxd_error err;
+	const char **args;
+	json_t *m, *a, *bad;
+	size_t n;
+
+	(void)state;
+	m = ctxd_query_encode(&q);
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), 0);
+	assert_true(back.want_hashes);
+	json_decref(m);
+	q.want_hashes = false;
+	m = ctxd_query_encode(&q);
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), 0);
+	assert_false(back.want_hashes);
+	json_decref(m);
+
+	a = ctxd_query_hash_encode(12, &h, &key);
+	assert_int_equal(ctxd_query_hash_decode(a, &n, &h2, &key2, &err), 0);
+	assert_int_equal(n, 12);
+	assert_true(ctxd_hash_equal(&h, &h2));
+	assert_true(ctxd_hash_key_equal(&key, &key2));
+	json_decref(a);
+
+	bad = json_pack("[i,i]", 1, 2);
+	assert_int_equal(ctxd_query_hash_decode(bad, &n, &h2, &key2, &err), -1);
+	assert_string_equal(err.msg, "the daemon sent a hash that does not parse");
+	json_decref(bad);
+	bad = json_pack("[i,i,i,i,i,i,i,i,i,i]", -1, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_int_equal(ctxd_query_hash_decode(bad, &n, &h2, &key2, &err), -1);
+	json_decref(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +323,7 @@ int main(void)
 		cmocka_unit_test(handler_error_stops),
 		cmocka_unit_test(encode_errors),
 		cmocka_unit_test(blocking_helpers),
+		cmocka_unit_test(query_hashes),
 	};
 
 	return TU_RUN("protocol", tests);
