@@ -21,8 +21,8 @@ deps=(meson ninja-build pkg-config gcc clang python3 util-linux
       # the e2e suite: a private dockerd, a static busybox for its base
       # image, TLS certificates, a loopback sshd
       docker.io busybox-static openssl openssh-server openssh-client
-      # packaging: the .deb's build, the RPM spec's check
-      dpkg-dev debhelper rpm)
+      # packaging: the .deb's build and lint, the RPM spec's check
+      dpkg-dev debhelper lintian rpm)
 missing=()
 for p in "${deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

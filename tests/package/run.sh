@@ -8,7 +8,9 @@
 #  - the Debian package builds (packaging/build-deb.sh, in a copy of the
 #    tree), installs with its dependencies, runs `ctxd --version` and a
 #    `ctxd pack` from /usr/bin/ctxd, completes in bash from where it was
-#    installed, enables the user socket, and purges without leaving a file.
+#    installed, enables the user socket for every user (not the service),
+#    passes lintian, keeps an administrator's `systemctl --global disable`
+#    across a reinstall, and purges without leaving a file.
 #     tests/package/run.sh BUILD_DIR    (root: installs and purges the package)
 # BUILD_DIR is a configured meson build; its prefix is changed (nothing is
 # recompiled). Ends with "package: N passed, N failed".
@@ -88,7 +90,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "note: not root; the Debian package is not built or installed"
   finish
 fi
-if dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q "ok installed"; then
+if dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -Eq "ok installed|config-files"; then
   if [ "${CI:-}" != true ]; then
     fail "a ctxd package is already installed: not replacing it (CI=true purges it first)"
     finish
@@ -96,6 +98,14 @@ if dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q "ok installed"; then
   echo "note: purging the ctxd package an earlier, interrupted run left installed"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ctxd >/dev/null
 fi
+
+# every file whose name holds ctxd outside the build trees and docker's, to
+# tell what the package left after its purge
+ctxd_files() {
+  find /etc /usr /var -xdev \( -path /var/lib/docker -o -path /var/tmp \) -prune -o \
+    -name '*ctxd*' -print 2>/dev/null | sort
+}
+ctxd_files >"$tmp/ctxd-files-before"
 
 mkdir "$tmp/deb"
 check "dpkg-buildpackage -us -uc -b (packaging/build-deb.sh)" \
@@ -134,24 +144,56 @@ has_all() {
     esac
     grep -qx "/usr/$f" <<<"$packaged" || { echo "the package lacks /usr/$f"; return 1; }
   done
+  grep -qx /usr/share/doc/ctxd/README.Debian <<<"$packaged" || { echo "the package lacks README.Debian"; return 1; }
 }
-check "the package holds the man pages, completions and user units" has_all
+check "the package holds the man pages, completions, user units and README.Debian" has_all
 
 check "bash completes from the installed script" bash --norc -c '
   source /usr/share/bash-completion/completions/ctxd
   COMP_WORDS=(ctxd build --git-); COMP_CWORD=2; _ctxd
   COMP_WORDS=(ctxd b); COMP_CWORD=1; _ctxd; [ "${COMPREPLY[*]}" = build ]'
-check "the user socket is enabled for every user" \
-  test -L /etc/systemd/user/sockets.target.wants/ctxd.socket
+# The socket is enabled for every user, the service is not (README.Debian).
+link=/etc/systemd/user/sockets.target.wants/ctxd.socket
+socket_enabled_globally() {
+  [ -L "$link" ] || { echo "no $link"; return 1; }
+  [ "$(systemctl --global is-enabled ctxd.socket 2>&1)" = enabled ] || { echo "systemctl --global: ctxd.socket is not enabled"; return 1; }
+  ! systemctl --global is-enabled ctxd.service >/dev/null 2>&1 || { echo "ctxd.service is enabled too"; return 1; }
+}
+check "ctxd.socket is enabled for every user, ctxd.service is not" socket_enabled_globally
 
-check "apt-get purge ctxd" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq ctxd
+if command -v lintian >/dev/null; then
+  check "lintian reports no errors" lintian --fail-on error "$deb"
+else
+  echo "note: lintian is not installed; the package is not linted"
+fi
+
+apt_get() { env DEBIAN_FRONTEND=noninteractive apt-get -y -qq --no-install-recommends "$@"; }
+removed_keeps_only_the_link() {
+  apt_get remove ctxd >/dev/null || return 1
+  [ ! -e /usr/bin/ctxd ] || { echo "/usr/bin/ctxd is still there"; return 1; }
+  [ -L "$link" ] || { echo "remove dropped the enable link (purge's job)"; return 1; }
+}
+check "apt-get remove ctxd: the files go, the enable link stays" removed_keeps_only_the_link
+check "a reinstall enables the socket again" \
+  sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '$deb' >/dev/null && test -L '$link'"
+admin_disable_survives() {
+  systemctl --global disable ctxd.socket >/dev/null 2>&1 || return 1
+  apt_get install --reinstall "$deb" >/dev/null || return 1
+  [ ! -L "$link" ] || { echo "the reinstall enabled the socket again"; return 1; }
+}
+check "systemctl --global disable survives a reinstall" admin_disable_survives
+
+check "apt-get purge ctxd" apt_get purge ctxd
 left_behind() {
   local f left=0
   while IFS= read -r f; do
-    if [ -f "$f" ] || [ -L "$f" ]; then echo "left behind: $f"; left=1; fi
+    if [ -e "$f" ] || [ -L "$f" ]; then [ -d "$f" ] || { echo "left behind: $f"; left=1; }; fi
   done <<<"$packaged"
-  [ -e /etc/systemd/user/sockets.target.wants/ctxd.socket ] && { echo "left enabled"; left=1; }
-  ! dpkg-query -W -f='${Status}' ctxd 2>/dev/null | grep -q 'ok installed' && [ "$left" -eq 0 ]
+  [ -L "$link" ] && { echo "left enabled: $link"; left=1; }
+  ctxd_files | comm -13 "$tmp/ctxd-files-before" - | sed 's/^/new since the install: /' | grep . && left=1
+  status=$(dpkg-query -W -f='${Status}' ctxd 2>/dev/null)
+  case $status in *" installed" | *config-files) echo "dpkg still holds ctxd: $status"; left=1 ;; esac
+  [ "$left" -eq 0 ]
 }
 check "purge leaves no file behind" left_behind
 finish
