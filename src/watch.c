@@ -38,6 +38,8 @@ struct ctxd_watch {
 	bool overflowed;  /* events were lost: rescan before answering */
 	bool rebuild;     /* the ignore file or the root changed */
 	bool degraded;    /* a watch was refused: rescan on every query */
+	long limit_seen;  /* max_user_watches when it was refused */
+	uint64_t refused_ms; /* when (monotonic) */
 	char reason[512];
 	uint64_t events, rescans, last_event_ms;
 	unsigned seq;
@@ -45,12 +47,17 @@ struct ctxd_watch {
 	bool cookie_seen;
 };
 
-static uint64_t wall_ms(void)
+static uint64_t ms_of(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_ms(void)
+{
+	return ms_of(CLOCK_REALTIME);
 }
 
 static size_t slot_of(const struct ctxd_watch *w, int wd)
@@ -188,12 +195,16 @@ static int rescan(struct ctxd_watch *w, struct ctxd_error *err)
 	if (failed && !w->degraded) {
 		w->degraded = true;
 #ifdef __linux__
+		w->limit_seen = read_limit("max_user_watches");
+		w->refused_ms = ms_of(CLOCK_MONOTONIC);
 		if (e == ENOSPC)
 			snprintf(w->reason, sizeof w->reason,
 				 "the inotify watch limit was reached (fs.inotify.max_user_watches=%ld; "
 				 "%u directories could not be watched), so every query rescans the tree; "
 				 "raise it with: sysctl fs.inotify.max_user_watches=524288 (and a line in "
-				 "/etc/sysctl.d/ to keep it)", read_limit("max_user_watches"), failed);
+				 "/etc/sysctl.d/ to keep it); watching is tried again at the first query "
+				 "after the limit is raised, or %d s after this try",
+				 w->limit_seen, failed, CTXD_WATCH_RETRY_SECONDS);
 		else
 #endif
 			snprintf(w->reason, sizeof w->reason,
@@ -372,6 +383,16 @@ static int full(struct ctxd_watch *w, struct ctxd_error *err)
 	return rescan(w, err);
 }
 
+#ifdef __linux__
+/* Whether a degraded project should try watching again: the limit was
+ * raised, or watches other processes held may have been freed since. */
+static bool retry_due(const struct ctxd_watch *w)
+{
+	return read_limit("max_user_watches") > w->limit_seen ||
+	       ms_of(CLOCK_MONOTONIC) - w->refused_ms >= CTXD_WATCH_RETRY_SECONDS * 1000ull;
+}
+#endif
+
 int ctxd_watch_sync(struct ctxd_watch *w, int timeout_ms, struct ctxd_error *err)
 {
 #ifdef __linux__
@@ -380,6 +401,11 @@ int ctxd_watch_sync(struct ctxd_watch *w, int timeout_ms, struct ctxd_error *err
 	struct timespec t0, now;
 	int fd;
 
+	if (w->degraded && w->fd >= 0 && retry_due(w)) {
+		/* the rescan degrades the project again if the watches still do not fit */
+		w->degraded = false;
+		w->reason[0] = '\0';
+	}
 	if (w->degraded || w->fd < 0)
 		return full(w, err);
 	if (drain(w, err) < 0)

@@ -4,8 +4,9 @@
  * is rescanned, never answered stale: an event-queue overflow marks the
  * project for a rescan at its next query, and a refused watch (the inotify
  * limit) degrades it to a rescan on every query, saying why and how to
- * raise the limit. Without inotify (not Linux) every project is degraded
- * that way. */
+ * raise the limit; a query tries watching again once the limit was raised,
+ * or CTXD_WATCH_RETRY_SECONDS after the last refusal. Without inotify (not
+ * Linux) every project is degraded that way. */
 #ifndef CTXD_WATCH_H
 #define CTXD_WATCH_H
 
@@ -18,6 +19,10 @@
 #include "ctxd/index.h"
 
 struct ctxd_watch;
+
+/* How long a project degraded by the watch limit waits before a query
+ * tries watching it again (sooner when the limit is raised). */
+#define CTXD_WATCH_RETRY_SECONDS 30
 
 struct ctxd_watch_status {
 	const char *state;   /* "watching", "rescan-pending", "degraded" */
@@ -39,7 +44,8 @@ void ctxd_watch_destroy(struct ctxd_watch *w);
  * created and removed in the root, and the events up to its removal are
  * applied (waiting at most timeout_ms); a timeout, a pending overflow, a
  * degraded project or a root where no cookie can be written rescan
- * instead. */
+ * instead (a degraded project's rescan watches again when a retry is due,
+ * and is back to "watching" if the watches fit). */
 int ctxd_watch_sync(struct ctxd_watch *w, int timeout_ms, struct ctxd_error *err);
 
 struct ctxd_index *ctxd_watch_index(struct ctxd_watch *w);

@@ -467,6 +467,56 @@ def dedup_and_why_use_the_daemons_hashes():
         dm.stop()
 
 
+WATCHES = "/proc/sys/fs/inotify/max_user_watches"
+
+
+@test
+def degraded_project_watches_again_once_the_limit_is_raised():
+    if os.geteuid() != 0 or not os.access(WATCHES, os.W_OK):
+        print("     (skipped: lowering fs.inotify.max_user_watches needs root)")
+        return
+    dm = Daemon()
+    try:
+        root = os.path.join(dm.dir, "proj")
+        for d in ("a/b", "c", "d/e/f"):
+            os.makedirs(os.path.join(root, d))
+        for rel in ("a/b/x", "Dockerfile"):
+            with open(os.path.join(root, rel), "w") as f:
+                f.write("FROM scratch\n")
+        limit = int(open(WATCHES).read())
+        try:
+            with open(WATCHES, "w") as f:
+                f.write("1")  # as short as it can be: other root processes share it
+            rc, _, err = run(dm.sock, ["watch", root])
+        finally:
+            with open(WATCHES, "w") as f:
+                f.write(str(limit))
+        expect(rc == 0, err)
+
+        def project():
+            return [x for x in dm.status()["projects"] if x["root"] == os.path.realpath(root)][0]
+
+        p = project()
+        expect(p["state"] == "degraded" and "tried again" in p["reason"], p)
+        # the next query finds the limit raised and watches the tree again
+        with open(os.path.join(root, "c", "new"), "w") as f:
+            f.write("new\n")
+        cold = run(dm.sock, ["ls", "--json", "--exact", "--no-daemon", root])
+        warm = run(dm.sock, ["ls", "--json", "--exact", root])
+        expect(warm == cold and warm[0] == 0, f"answers differ: {warm[2]!r}")
+        p = project()
+        expect(p["state"] == "watching" and p["watches"] >= 6, p)
+        # and events keep it in step from then on
+        rescans = p["rescans"]
+        os.rename(os.path.join(root, "a", "b"), os.path.join(root, "d", "b"))
+        cold = run(dm.sock, ["ls", "--json", "--exact", "--no-daemon", root])
+        warm = run(dm.sock, ["ls", "--json", "--exact", root])
+        expect(warm == cold and "d/b/x" in warm[1], f"answers differ after a rename: {warm[2]!r}")
+        expect(project()["rescans"] == rescans, f"a watched project rescanned: {project()}")
+    finally:
+        dm.stop()
+
+
 def main():
     global CTXD
     ap = argparse.ArgumentParser()
