@@ -95,6 +95,7 @@ struct collector {
 	struct ctxd_report_dir *last; /* the directory of the previous entry */
 	struct ctxd_manifest *m;      /* sent entries, for duplicates */
 	struct ctxd_gitview *gv;
+	bool own_gv;                  /* gv was opened here (not borrowed) */
 	struct ctxd_report_dir **all; /* every directory, creation order */
 	size_t nall, capall;
 };
@@ -179,7 +180,8 @@ static void dir_git(struct ctxd_report *r, struct collector *c, struct ctxd_repo
 		/* a failing repository: report without git rather than not at all */
 		if (!r->git_warning)
 			r->git_warning = strdup(err.msg);
-		ctxd_gitview_destroy(c->gv);
+		if (c->own_gv)
+			ctxd_gitview_destroy(c->gv);
 		c->gv = NULL;
 		d->git = CTXD_GIT_NONE;
 	}
@@ -344,6 +346,7 @@ int ctxd_report_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *e
 	struct ctxd_report_dir *d;
 	enum ctxd_git_state gs = CTXD_GIT_NONE;
 	bool docker = e->reason != CTXD_REASON_DOCKERIGNORE;
+	int fd;
 
 	if (ctxd_summary_visit(&r->sum, e, err) < 0)
 		return -1;
@@ -397,24 +400,22 @@ int ctxd_report_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *e
 		return 0;
 	if (add_ext(r, c, e->path, e->path_len, e) < 0 || add_top_file(r, e) < 0)
 		return oom(err);
-	if (ctxd_secrets_name_rule(e->path, e->path_len) ||
-	    (!e->data && ctxd_secrets_wants_content(e->path, e->path_len, e->size))) {
-		int fd = -1;
-
-		/* content is read for what ctxd sends; docker-only files by name
-		 * (.npmrc and .pypirc decide by content, so they are read too) */
-		if (!e->data && ctxd_secrets_wants_content(e->path, e->path_len, e->size) &&
-		    (!e->excluded || ctxd_secrets_content_named(e->path, e->path_len)))
-			fd = e->dirfd >= 0 && e->name
-				     ? openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-				     : openat(r->ctx->rootfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-		ctxd_secrets_check(&r->findings, r->opt.allow, e->path, e->path_len, e->size, fd,
-				   !e->excluded);
-		if (fd >= 0)
-			close(fd);
-		if (r->findings.oom)
-			return oom(err);
-	}
+	/* by name first; content is read for what ctxd sends, and of
+	 * docker-only files only where the name rule needs it (.npmrc, .pypirc) */
+	if (ctxd_secrets_name_rule(e->path, e->path_len))
+		fd = -1;
+	else if (!e->data && (!e->excluded || ctxd_secrets_content_named(e->path, e->path_len)) &&
+		 ctxd_secrets_wants_content(e->path, e->path_len, e->size))
+		fd = e->dirfd >= 0 && e->name
+			     ? openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+			     : openat(r->ctx->rootfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	else
+		return 0;
+	ctxd_secrets_check(&r->findings, r->opt.allow, e->path, e->path_len, e->size, fd, !e->excluded);
+	if (fd >= 0)
+		close(fd);
+	if (r->findings.oom)
+		return oom(err);
 	return 0;
 }
 
@@ -447,14 +448,18 @@ struct ctxd_report *ctxd_report_create(const struct ctxd_context *ctx,
 	if (!r->opt.no_dedup && !(c->m = ctxd_manifest_create()))
 		goto fail;
 	if (!r->opt.no_git) {
-		if (ctxd_gitview_open(ctx->root, &c->gv, &err) < 0) {
+		c->gv = r->opt.git;
+		if (!c->gv && ctxd_gitview_open(ctx->root, &c->gv, &err) < 0) {
 			c->gv = NULL;
 			if (!(r->git_warning = strdup(err.msg)))
 				goto fail;
-		} else if (!ctxd_gitview_workdir(c->gv)) {
-			ctxd_gitview_destroy(c->gv);
+		}
+		c->own_gv = c->gv && !r->opt.git;
+		if (c->gv && !ctxd_gitview_workdir(c->gv)) {
+			if (c->own_gv)
+				ctxd_gitview_destroy(c->gv);
 			c->gv = NULL;
-		} else {
+		} else if (c->gv) {
 			r->git_repo = true;
 			dir_git(r, c, r->root);
 		}
@@ -490,7 +495,8 @@ void ctxd_report_destroy(struct ctxd_report *r)
 		map_free(&c->dirs);
 		map_free(&c->exts);
 		ctxd_manifest_destroy(c->m);
-		ctxd_gitview_destroy(c->gv);
+		if (c->own_gv)
+			ctxd_gitview_destroy(c->gv);
 		free_dirs(c);
 		free(c);
 	}

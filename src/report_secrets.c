@@ -247,11 +247,12 @@ const char *ctxd_secrets_name_rule(const char *path, size_t len)
 	    name_is(base, n, "id_rsa") || name_is(base, n, "id_dsa") || name_is(base, n, "id_ecdsa") ||
 	    name_is(base, n, "id_ed25519"))
 		return "private-key-file";
-	if (in_dir(path, len, ".aws") && (name_is(base, n, "credentials") || name_is(base, n, "config")))
+	/* the name before the directories: every file of the context comes here */
+	if ((name_is(base, n, "credentials") || name_is(base, n, "config")) && in_dir(path, len, ".aws"))
 		return "aws-credentials";
-	if (in_dir(path, len, ".docker") && name_is(base, n, "config.json"))
+	if (name_is(base, n, "config.json") && in_dir(path, len, ".docker"))
 		return "docker-config";
-	if ((in_dir(path, len, ".kube") && name_is(base, n, "config")) || name_is(base, n, "kubeconfig") ||
+	if ((name_is(base, n, "config") && in_dir(path, len, ".kube")) || name_is(base, n, "kubeconfig") ||
 	    ends_with(base, n, ".kubeconfig"))
 		return "kubeconfig";
 	if (name_is(base, n, ".git-credentials"))
@@ -287,37 +288,105 @@ bool ctxd_secrets_wants_content(const char *path, size_t len, uint64_t size)
 	n = len - (size_t)(base - path);
 	if (ctxd_secrets_content_named(path, len))
 		return true;
+	/* the name first (cheap, and it rules out most files), then where */
+	if (memchr(base, '.', n)) {
+		size_t i = 0;
+
+		while (i < sizeof content_exts / sizeof *content_exts && !ends_with(base, n, content_exts[i]))
+			i++;
+		if (i == sizeof content_exts / sizeof *content_exts)
+			return false;
+	}
 	/* vendored trees hold other people's test keys: too noisy to read */
-	if (in_dir(path, len, "node_modules") || in_dir(path, len, "site-packages") ||
-	    in_dir(path, len, "vendor") || in_dir(path, len, ".git") || in_dir(path, len, ".venv"))
-		return false;
-	if (!memchr(base, '.', n))
-		return true;
-	for (size_t i = 0; i < sizeof content_exts / sizeof *content_exts; i++)
-		if (ends_with(base, n, content_exts[i]))
-			return true;
-	return false;
+	return !in_dir(path, len, "node_modules") && !in_dir(path, len, "site-packages") &&
+	       !in_dir(path, len, "vendor") && !in_dir(path, len, ".git") && !in_dir(path, len, ".venv");
 }
 
-/* Whether data holds prefix followed by at least min characters of set. */
-static bool token_after(const char *data, size_t n, const char *prefix, const char *set, size_t min)
+/* Byte classes of the tokens' characters. */
+enum { UPPER_DIGIT = 1, ALNUM = 2, UNDERSCORE = 4, DASH = 8 };
+
+static unsigned byte_class(unsigned char ch)
 {
-	size_t k = strlen(prefix);
+	if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+		return UPPER_DIGIT | ALNUM;
+	if (ch >= 'a' && ch <= 'z')
+		return ALNUM;
+	return ch == '_' ? UNDERSCORE : ch == '-' ? DASH : 0;
+}
 
-	for (const char *p = data; p + k <= data + n;) {
-		const char *hit = memmem(p, (size_t)(data + n - p), prefix, k);
-		size_t run = 0;
+/* Whether data[i..] is prefix followed by at least min characters of the
+ * classes in set, not in the middle of a longer word. */
+static bool token_at(const char *data, size_t n, size_t i, const char *prefix, unsigned set, size_t min)
+{
+	size_t k = strlen(prefix), run = 0;
 
-		if (!hit)
-			return false;
-		for (const char *q = hit + k; q < data + n && strchr(set, *q) && *q; q++)
-			run++;
-		/* not in the middle of a longer word */
-		if (run >= min && (hit == data || !strchr(set, hit[-1]) || !hit[-1]))
-			return true;
-		p = hit + 1;
+	if (n - i < k + min || memcmp(data + i, prefix, k) != 0)
+		return false;
+	if (i > 0 && (byte_class((unsigned char)data[i - 1]) & set))
+		return false;
+	for (const char *q = data + i + k; run < min && (byte_class((unsigned char)*q) & set); q++)
+		run++;
+	return run == min;
+}
+
+static bool starts(const char *data, size_t n, size_t i, const char *s)
+{
+	size_t k = strlen(s);
+
+	return n - i >= k && memcmp(data + i, s, k) == 0;
+}
+
+/* The signatures, found in one pass over data (each signature's first
+ * byte sends the pass to its check): the first of the rules in order. */
+static const char *signature(const char *data, size_t n)
+{
+	static const char *const found[] = {"private-key-pem", "aws-access-key-id", "github-token",
+					    "slack-token", NULL};
+	static const bool first[256] = {['-'] = true, ['P'] = true, ['A'] = true, ['g'] = true,
+					['x'] = true};
+	bool begin = false, private = false;
+	size_t best = 4;
+
+	for (size_t i = 0; i < n; i++) {
+		while (i < n && !first[(unsigned char)data[i]])
+			i++;
+		if (i == n)
+			break;
+		switch (data[i]) {
+		case '-':
+			begin = begin || starts(data, n, i, "-----BEGIN ");
+			if (begin && private)
+				return found[0];
+			break;
+		case 'P':
+			private = private || starts(data, n, i, "PRIVATE KEY-----") ||
+				  starts(data, n, i, "PRIVATE KEY BLOCK-----");
+			if (begin && private)
+				return found[0];
+			break;
+		case 'A':
+			if (best > 1 && (token_at(data, n, i, "AKIA", UPPER_DIGIT, 16) ||
+					 token_at(data, n, i, "ASIA", UPPER_DIGIT, 16)))
+				best = 1;
+			break;
+		case 'g':
+			if (best > 2 && i + 1 < n && (data[i + 1] == 'h' || data[i + 1] == 'i') &&
+			    (token_at(data, n, i, "ghp_", ALNUM, 36) ||
+			     token_at(data, n, i, "gho_", ALNUM, 36) || token_at(data, n, i, "ghs_", ALNUM, 36) ||
+			     token_at(data, n, i, "github_pat_", ALNUM | UNDERSCORE, 40)))
+				best = 2;
+			break;
+		case 'x':
+			if (best > 3 && (token_at(data, n, i, "xoxb-", ALNUM | DASH, 20) ||
+					 token_at(data, n, i, "xoxp-", ALNUM | DASH, 20) ||
+					 token_at(data, n, i, "xoxa-", ALNUM | DASH, 20)))
+				best = 3;
+			break;
+		default:
+			break;
+		}
 	}
-	return false;
+	return found[best];
 }
 
 static bool has_line_key(const char *data, size_t n, const char *key)
@@ -348,9 +417,6 @@ static bool has_line_key(const char *data, size_t n, const char *key)
 	return false;
 }
 
-#define UPPER_DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
 const char *ctxd_secrets_content_rule(const char *path, size_t len, const char *data, size_t n)
 {
 	const char *base = memrchr(path, '/', len);
@@ -364,18 +430,7 @@ const char *ctxd_secrets_content_rule(const char *path, size_t len, const char *
 		return "npmrc-token";
 	if (name_is(base, bn, ".pypirc") && has_line_key(data, n, "password"))
 		return "pypirc-password";
-	if (memmem(data, n, "-----BEGIN ", 11) &&
-	    (memmem(data, n, "PRIVATE KEY-----", 16) || memmem(data, n, "PRIVATE KEY BLOCK-----", 22)))
-		return "private-key-pem";
-	if (token_after(data, n, "AKIA", UPPER_DIGITS, 16) || token_after(data, n, "ASIA", UPPER_DIGITS, 16))
-		return "aws-access-key-id";
-	if (token_after(data, n, "ghp_", ALNUM, 36) || token_after(data, n, "gho_", ALNUM, 36) ||
-	    token_after(data, n, "ghs_", ALNUM, 36) || token_after(data, n, "github_pat_", ALNUM "_", 40))
-		return "github-token";
-	if (token_after(data, n, "xoxb-", ALNUM "-", 20) || token_after(data, n, "xoxp-", ALNUM "-", 20) ||
-	    token_after(data, n, "xoxa-", ALNUM "-", 20))
-		return "slack-token";
-	return NULL;
+	return signature(data, n);
 }
 
 static int add(struct ctxd_secrets *s, const char *path, size_t len, const char *rule, bool sent)

@@ -7,7 +7,8 @@
  * (report_history.c).
  *
  * Ownership: ctxd_report_create returns an object the caller frees with
- * ctxd_report_destroy; it borrows ctx and sel, which must outlive it. */
+ * ctxd_report_destroy; it borrows ctx, sel and the options' git view,
+ * which must outlive it. */
 #ifndef CTXD_REPORT_H
 #define CTXD_REPORT_H
 
@@ -33,6 +34,10 @@ struct ctxd_report_options {
 	unsigned depth;      /* levels of the directory tree shown (0: 2) */
 	unsigned top;        /* rows per table (0: 10) */
 	bool no_git;         /* do not ask git (no git savings or advice) */
+	/* git's view of ctx to ask, borrowed (the command's, already open for
+	 * its git filter); NULL: the report opens its own unless no_git.
+	 * Opening one reads the whole git index, so it is done once. */
+	struct ctxd_gitview *git;
 	bool no_dedup;       /* do not look for duplicates (no file is read) */
 	/* Size what is inside the directories .dockerignore keeps the walk
 	 * out of (stat only): whole .dockerignore savings, at the cost of

@@ -289,6 +289,8 @@ static int run(int argc, char **argv)
 	if (!(allow = ctxd_secrets_allow_load(ctx->root, &err)))
 		goto fail;
 	ro.allow = allow;
+	/* open for the git filter: the report asks the same view */
+	ro.git = co.git;
 	/* finding duplicates reads every file that may have one: on request */
 	ro.no_dedup = !co.dedup;
 	if (!(r = ctxd_report_create(ctx, sel, &ro))) {

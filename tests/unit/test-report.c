@@ -209,6 +209,18 @@ static void secrets_rules(void **state)
 		{"conf/app.yaml", "aws_key: AKIAABCDEFGHIJKLMNOP\n", "aws-access-key-id"},
 		{"conf/app.yaml", "aws_key: AKIAshort\n", NULL},
 		{"conf/ci.json", "{\"t\": \"ghp_0123456789abcdefghijABCDEFGHIJ012345\"}", "github-token"},
+		/* the one-pass scan: a token right at the end, inside a longer
+		 * word (no), the first rule in order when several match */
+		{"conf/a.txt", "k=ASIAABCDEFGHIJKLMNOP", "aws-access-key-id"},
+		{"conf/b.txt", "k=XAKIAABCDEFGHIJKLMNOP", NULL},
+		{"conf/c.txt", "k=AKIAABCDEFGHIJKLMNO", NULL},
+		{"conf/d.ini", "t=github_pat_0123456789_abcdefghij_ABCDEFGHIJ_0123456", "github-token"},
+		{"conf/e.env", "SLACK=xoxb-0123-4567-abcdefghij", "slack-token"},
+		{"conf/f.env", "SLACK=xoxb-short", NULL},
+		{"conf/g.yml", "a: xoxp-0123456789abcdefghij\nb: AKIAABCDEFGHIJKLMNOP\n", "aws-access-key-id"},
+		{"conf/h.yml", "k: AKIAABCDEFGHIJKLMNOP\nPRIVATE KEY-----\n-----BEGIN \n", "private-key-pem"},
+		{"conf/i.yml", "-----BEGIN PGP PRIVATE KEY BLOCK-----", "private-key-pem"},
+		{"conf/j.yml", "-----BEGIN CERTIFICATE-----\n", NULL},
 	};
 
 	(void)state;
@@ -225,8 +237,14 @@ static void secrets_rules(void **state)
 			fail_msg("%s: want %s, got %s", cases[i].path, cases[i].rule, rule ? rule : "none");
 		assert_true(!rule || ctxd_secrets_rule_text(rule));
 	}
-	/* vendored trees are not read */
+	/* vendored trees are not read, nor code, nor big files */
 	assert_false(ctxd_secrets_wants_content("node_modules/x/k.json", 21, 10));
+	assert_false(ctxd_secrets_wants_content("a/.venv/k", 9, 10));
+	assert_false(ctxd_secrets_wants_content("src/app.js", 10, 10));
+	assert_false(ctxd_secrets_wants_content("conf/app.json", 13, 65537));
+	assert_true(ctxd_secrets_wants_content("conf/app.json", 13, 65536));
+	assert_true(ctxd_secrets_wants_content("node_modules/.npmrc", 19, 10));
+	assert_true(ctxd_secrets_wants_content("bin/LICENSE", 11, 10));
 }
 
 static void allow_list(void **state)
