@@ -26,10 +26,18 @@ fi
 cp -r "$top/packaging/debian" "$work/ctxd/debian"
 
 cd "$work/ctxd"
+# README tells people to build in their checkout too: the build must not
+# delete a file of the tree (dh_clean takes *.bak, *.orig, *~ for leftovers)
+tree_files() { find . -path ./debian -prune -o -path './obj-*' -prune -o -type f -print | sort; }
+tree_files >"$work/files-before"
 dpkg-buildpackage -us -uc -b -j"$(nproc)" >"$work/build.log" 2>&1 || {
   tail -n 60 "$work/build.log"
   echo "build-deb: dpkg-buildpackage failed (log above)" >&2
   exit 1
 }
+if tree_files | comm -23 "$work/files-before" - | grep .; then
+  echo "build-deb: dpkg-buildpackage deleted these files of the tree (above)" >&2
+  exit 1
+fi
 cp "$work"/ctxd_*.deb "$out/"
 ls "$out"/ctxd_*.deb
