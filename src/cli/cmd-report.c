@@ -300,7 +300,8 @@ static int run(int argc, char **argv)
 	cli_context_scan_options(&co, sel, &so);
 	so.want_excluded = true;
 	so.list_unread = true;
-	if (ctxd_scan_run(ctx, &so, ctxd_report_visit, r, &err) < 0 || ctxd_report_finish(r, &err) < 0)
+	/* the daemon answers when one is used, as for ls and pack */
+	if (cli_scan(&co, ctx, &so, ctxd_report_visit, r, &err) < 0 || ctxd_report_finish(r, &err) < 0)
 		goto fail;
 
 	if (checking && ctxd_budget_check(r, have_baseline ? &baseline : NULL, &limits, ro.top ? ro.top : 10,

@@ -467,6 +467,57 @@ def dedup_and_why_use_the_daemons_hashes():
         dm.stop()
 
 
+def report_project(root):
+    """A context for ctxd report: sent and unread files, an ignored directory,
+    dependencies, credentials by name and by content, and a git repository
+    with an ignored directory."""
+    files = {"Dockerfile": b"FROM scratch\nCOPY src /src\nCOPY conf /conf\n",
+             ".dockerignore": b"logs\n", ".gitignore": b"build/\n",
+             "src/app.js": b"console.log(1)\n" * 40, "src/lib/util.js": b"x\n" * 300,
+             "conf/app.yaml": b"aws_key: AKIAABCDEFGHIJKLMNOP\n", "conf/.env": b"A=1\n",
+             "node_modules/x/index.js": b"y\n" * 900, "docs/guide.md": b"z" * 5000,
+             "logs/a.log": b"l" * 700, "build/out.bin": b"b" * 3000}
+    for rel, data in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+        with open(os.path.join(root, rel), "wb") as f:
+            f.write(data)
+    if shutil.which("git"):
+        for cmd in (["init", "-q"], ["add", "src", "conf", "Dockerfile", ".gitignore"],
+                    ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+            subprocess.run(["git", "-C", root] + cmd, check=True, capture_output=True)
+
+
+@test
+def report_asks_the_daemon_and_says_the_same():
+    dm = Daemon()
+    state = tempfile.mkdtemp(prefix="ctxd-state-")
+    env = env_for(dm.sock, {"XDG_STATE_HOME": state})
+    try:
+        root = os.path.join(dm.dir, "proj")
+        report_project(root)
+        before = dm.status()["requests"]
+        cases = [["report", root], ["report", "--json", root], ["report", "--markdown", "--top", "3", root],
+                 ["report", "--suggest", root], ["report", "--exact", "--json", root],
+                 ["report", "--json", "--measure-ignored", "--depth", "3", root],
+                 ["report", "--fail-on-secrets", root]]
+        for args in cases:
+            cold = subprocess.run([CTXD] + args[:1] + ["--no-daemon"] + args[1:], env=env,
+                                  capture_output=True, timeout=60)
+            warm = subprocess.run([CTXD] + args, env=env, capture_output=True, timeout=60)
+            expect((warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr),
+                   f"{args}: daemon {warm.returncode} {warm.stderr!r} / cold {cold.returncode} "
+                   f"{cold.stderr!r}; stdout same: {warm.stdout == cold.stdout}")
+            expect(warm.returncode == (1 if "--fail-on-secrets" in args else 0), warm.stderr)
+        # asked once per warm run (and status itself); the cold runs never
+        asked = dm.status()["requests"] - before
+        expect(asked >= len(cases), f"the daemon was asked {asked} times for {len(cases)} reports")
+        expect(any(x["root"] == os.path.realpath(root) for x in dm.status()["projects"]),
+               "the daemon does not know the project")
+    finally:
+        dm.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
 WATCHES = "/proc/sys/fs/inotify/max_user_watches"
 
 
