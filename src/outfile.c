@@ -11,6 +11,7 @@
 
 struct ctxd_outfile {
 	int fd;
+	bool own_fd; /* a device or FIFO opened in place: closed on commit */
 	char *path;
 	char *tmp;
 };
@@ -21,6 +22,7 @@ struct ctxd_outfile *ctxd_outfile_open(const char *path, bool binary, struct ctx
 	const char *slash;
 	size_t dirlen;
 	mode_t mask;
+	struct stat st;
 
 	if (!of) {
 		ctxd_error_set(err, "out of memory");
@@ -33,6 +35,20 @@ struct ctxd_outfile *ctxd_outfile_open(const char *path, bool binary, struct ctx
 			return NULL;
 		}
 		of->fd = STDOUT_FILENO;
+		return of;
+	}
+	/* a device or a FIFO (-o /dev/null) has nothing to replace atomically,
+	 * and renaming over it would put a regular file in its place */
+	if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		of->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (of->fd < 0 || !(of->path = strdup(path))) {
+			ctxd_error_set(err, "%s: %s", path, of->fd < 0 ? strerror(errno) : "out of memory");
+			if (of->fd >= 0)
+				close(of->fd);
+			free(of);
+			return NULL;
+		}
+		of->own_fd = true;
 		return of;
 	}
 	slash = strrchr(path, '/');
@@ -100,8 +116,12 @@ static void outfile_free(struct ctxd_outfile *of)
 int ctxd_outfile_commit(struct ctxd_outfile *of, struct ctxd_error *err)
 {
 	if (!of->tmp) {
+		int rc = of->own_fd && close(of->fd) < 0 ? -1 : 0;
+
+		if (rc < 0)
+			ctxd_error_set(err, "%s: write failed: %s", of->path, strerror(errno));
 		outfile_free(of);
-		return 0;
+		return rc;
 	}
 	if (close(of->fd) < 0) {
 		ctxd_error_set(err, "%s: write failed: %s", of->path, strerror(errno));
@@ -127,6 +147,8 @@ void ctxd_outfile_abort(struct ctxd_outfile *of)
 		if (of->fd >= 0)
 			close(of->fd);
 		unlink(of->tmp);
+	} else if (of->own_fd) {
+		close(of->fd);
 	}
 	outfile_free(of);
 }

@@ -1,6 +1,7 @@
 /* An output file written atomically: bytes go to a temporary file beside
  * the target, renamed over it only on commit, so an error or a signal never
- * leaves a half-written file. "-" means standard output. */
+ * leaves a half-written file. "-" means standard output; an existing
+ * device or FIFO (/dev/null) is written in place, never replaced. */
 #ifndef CTXD_OUTFILE_H
 #define CTXD_OUTFILE_H
 

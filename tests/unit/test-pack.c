@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -191,6 +192,25 @@ static void test_outfile(void **state)
 	got = tu_read(path, NULL);
 	assert_string_equal(got, "abc");
 	free(got);
+	free(path);
+	/* a device is written in place, not replaced by a regular file */
+	of = ctxd_outfile_open("/dev/null", true, &err);
+	assert_non_null(of);
+	assert_null(ctxd_outfile_temp_path(of));
+	assert_int_equal(ctxd_outfile_write(of, "abc", 3, &err), 0);
+	assert_int_equal(ctxd_outfile_commit(of, &err), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	of = ctxd_outfile_open("/dev/null", true, &err);
+	ctxd_outfile_abort(of);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	/* a device that cannot be opened fails up front (mknod needs root) */
+	assert_true(asprintf(&path, "%s/dev", root) > 0);
+	if (mknod(path, S_IFCHR | 0600, makedev(240, 0)) == 0) {
+		assert_null(ctxd_outfile_open(path, true, &err));
+		assert_non_null(strstr(err.msg, "No such device"));
+	}
 	free(path);
 	/* an unwritable place fails up front, naming the path */
 	assert_null(ctxd_outfile_open("/nonexistent-dir/x.tar", true, &err));
