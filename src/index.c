@@ -25,6 +25,8 @@ enum {
 	N_LISTED = 1,   /* a directory whose children are here */
 	N_UNLISTED = 2, /* a directory the ignore file leaves unread */
 	N_HASHED = 4,   /* hash holds the content hash for the current key */
+	N_GONE = 8,     /* the directory's inode was freed: whatever has its name now
+			 * is new, even with the same inode number */
 };
 
 struct ctxd_index_node {
@@ -45,6 +47,10 @@ struct ctxd_index_node {
 	char name[];       /* name, NUL, symlink target, NUL */
 };
 
+struct inode_key {
+	uint64_t dev, ino;
+};
+
 struct ctxd_index {
 	char *root;
 	struct ctxd_index_hooks hooks;
@@ -52,6 +58,10 @@ struct ctxd_index {
 	struct ctxd_ignore *ignore; /* the project's .dockerignore, NULL: none or bad */
 	struct ctxd_index_node **multi; /* non-directories with more than one link */
 	size_t nmulti, capmulti;
+	/* inodes seen with more than one link since the last query: their
+	 * other names may have been read with one */
+	struct inode_key *born;
+	size_t nborn, capborn;
 	unsigned hook_failed;
 	int hook_errno;
 };
@@ -180,6 +190,18 @@ static int multi_add(struct ctxd_index *idx, struct ctxd_index_node *n)
 		idx->capmulti = cap;
 	}
 	idx->multi[idx->nmulti++] = n;
+	if (idx->nborn == idx->capborn) {
+		size_t cap = idx->capborn ? idx->capborn * 2 : 16;
+		struct inode_key *b = realloc(idx->born, cap * sizeof *b);
+
+		if (!b) {
+			idx->nmulti--;
+			return -1;
+		}
+		idx->born = b;
+		idx->capborn = cap;
+	}
+	idx->born[idx->nborn++] = (struct inode_key){n->dev, n->ino};
 	return 0;
 }
 
@@ -478,6 +500,7 @@ void ctxd_index_destroy(struct ctxd_index *idx)
 	node_free(idx, idx->top, true);
 	ctxd_ignore_destroy(idx->ignore);
 	free(idx->multi);
+	free(idx->born);
 	free(idx->root);
 	free(idx);
 }
@@ -547,6 +570,7 @@ int ctxd_index_build(struct ctxd_index *idx, struct ctxd_error *err)
 	}
 	node_free(idx, old, false);
 	idx->top = top;
+	idx->nborn = 0; /* every link count was just read */
 	if (top->err) {
 		ctxd_error_set(err, "%s: %s", idx->root, strerror(top->err));
 		return -1;
@@ -561,33 +585,14 @@ unsigned ctxd_index_hook_failed(const struct ctxd_index *idx, int *first_errno)
 	return idx->hook_failed;
 }
 
-/* Names of (dev, ino) the multi list does not know yet: a name that had
- * one link when read, before another name was made. */
-static void adopt_peers(struct ctxd_index *idx, struct ctxd_index_node *n, uint64_t dev,
-			uint64_t ino)
-{
-	for (uint32_t i = 0; i < n->nkids; i++) {
-		struct ctxd_index_node *k = n->kids[i];
-
-		if (S_ISDIR(k->mode))
-			adopt_peers(idx, k, dev, ino);
-		else if (k->dev == dev && k->ino == ino && k->nlink <= 1 && multi_add(idx, k) == 0)
-			k->nlink = 2; /* re-read below */
-	}
-}
-
 /* Re-reads the other names of a multiply-linked inode: a link or unlink
  * moves their link count and ctime without an event in their directory,
- * and a write through one name changes what every name shows. */
+ * and a write through one name changes what every name shows. Names read
+ * with one link are not known here yet: the query's
+ * ctxd_index_restat_links finds them. */
 static void refresh_peers(struct ctxd_index *idx, const struct ctxd_index_node *n, uint64_t dev,
 			  uint64_t ino)
 {
-	size_t known = 0;
-
-	for (size_t i = 0; i < idx->nmulti; i++)
-		known += idx->multi[i]->dev == dev && idx->multi[i]->ino == ino;
-	if (n && known < n->nlink && idx->top)
-		adopt_peers(idx, idx->top, dev, ino);
 	for (size_t i = 0; i < idx->nmulti; i++) {
 		struct ctxd_index_node *p = idx->multi[i];
 		char *path;
@@ -609,6 +614,131 @@ static void refresh_peers(struct ctxd_index *idx, const struct ctxd_index_node *
 	}
 }
 
+static int cmp_inode(const void *a, const void *b)
+{
+	const struct ctxd_index_node *x = *(const struct ctxd_index_node *const *)a;
+	const struct ctxd_index_node *y = *(const struct ctxd_index_node *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* multi, sorted by inode, in *out (malloc'd; NULL when empty). */
+static int multi_sorted(const struct ctxd_index *idx, struct ctxd_index_node ***out)
+{
+	*out = NULL;
+	if (!idx->nmulti)
+		return 0;
+	if (!(*out = malloc(idx->nmulti * sizeof **out)))
+		return -1;
+	memcpy(*out, idx->multi, idx->nmulti * sizeof **out);
+	qsort(*out, idx->nmulti, sizeof **out, cmp_inode);
+	return 0;
+}
+
+/* The end of the group of v[i]'s inode, and the most links a member
+ * says the inode has. */
+static size_t group_end(struct ctxd_index_node **v, size_t n, size_t i, uint32_t *links)
+{
+	size_t j;
+
+	*links = 0;
+	for (j = i; j < n && v[j]->dev == v[i]->dev && v[j]->ino == v[i]->ino; j++)
+		*links = v[j]->nlink > *links ? v[j]->nlink : *links;
+	return j;
+}
+
+/* Re-reads the stat of a name of a multiply-linked inode (a name that
+ * moved meanwhile is left to its own events). */
+static int restat_link(struct ctxd_index *idx, struct ctxd_index_node *n)
+{
+	char *path = ctxd_index_node_path(idx, n);
+	struct stat st;
+
+	if (!path)
+		return -1;
+	if (lstat(path, &st) == 0 && st.st_ino == n->ino && st.st_dev == n->dev)
+		node_restat(n, &st);
+	free(path);
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct inode_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Re-reads every name of an inode in want (sorted) that was read with
+ * one link: a link made elsewhere brings no event to its directory. */
+static int adopt_all(struct ctxd_index *idx, struct ctxd_index_node *n, const struct inode_key *want,
+		     size_t nwant)
+{
+	for (uint32_t i = 0; i < n->nkids; i++) {
+		struct ctxd_index_node *k = n->kids[i];
+		struct inode_key key = {k->dev, k->ino};
+
+		if (S_ISDIR(k->mode)) {
+			if (adopt_all(idx, k, want, nwant) < 0)
+				return -1;
+		} else if (k->nlink <= 1 && bsearch(&key, want, nwant, sizeof *want, cmp_key)) {
+			if (restat_link(idx, k) < 0 || (k->nlink > 1 && multi_add(idx, k) < 0))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int ctxd_index_restat_links(struct ctxd_index *idx, struct ctxd_error *err)
+{
+	struct ctxd_index_node **v = NULL;
+	struct inode_key *want = idx->born;
+	size_t nwant = idx->nborn, n, i, j, k;
+	uint32_t links;
+
+	/* the names re-read here are current: none is kept for the next */
+	idx->born = NULL;
+	idx->nborn = idx->capborn = 0;
+	if (nwant) {
+		qsort(want, nwant, sizeof *want, cmp_key);
+		/* one walk of the tree, only after a name with links appeared */
+		if (idx->top && adopt_all(idx, idx->top, want, nwant) < 0)
+			goto oom;
+	}
+	idx->nborn = 0;
+	if (multi_sorted(idx, &v) < 0)
+		goto oom;
+	n = idx->nmulti;
+	for (i = 0; i < n; i = j) {
+		struct inode_key key = {v[i]->dev, v[i]->ino};
+
+		j = group_end(v, n, i, &links);
+		/* a group with every name here follows their events, unless a
+		 * name just joined it: the others may have changed through a
+		 * name nobody watched */
+		if (j - i >= links && !(nwant && bsearch(&key, want, nwant, sizeof *want, cmp_key)))
+			continue;
+		for (k = i; k < j; k++) {
+			if (restat_link(idx, v[k]) < 0)
+				goto oom;
+			if (v[k]->nlink <= 1)
+				multi_del(idx, v[k]);
+		}
+	}
+	free(v);
+	free(want);
+	return 0;
+oom:
+	free(v);
+	free(want);
+	ctxd_error_set(err, "out of memory");
+	return -1;
+}
+
 static bool same_thing(const struct ctxd_index_node *k, const struct stat *st, const char *target,
 		       size_t tlen)
 {
@@ -618,7 +748,7 @@ static bool same_thing(const struct ctxd_index_node *k, const struct stat *st, c
 		return target && k->link_len == tlen && memcmp(k->name + k->name_len + 1, target, tlen) == 0;
 	/* a directory that became readable or unreadable is listed again */
 	if (S_ISDIR(st->st_mode))
-		return k->mode == st->st_mode && k->uid == st->st_uid && k->gid == st->st_gid;
+		return !(k->flags & N_GONE) && k->mode == st->st_mode && k->uid == st->st_uid && k->gid == st->st_gid;
 	return true;
 }
 
@@ -628,7 +758,7 @@ int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, cons
 	struct ctxd_buf abs = {0}, rel = {0};
 	struct ctxd_index_node *k = NULL, *nk;
 	struct stat st;
-	char *target = NULL;
+	char *target = NULL, own[256];
 	size_t tlen = 0;
 	uint32_t at;
 	bool found, exists;
@@ -637,7 +767,11 @@ int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, cons
 	if (!name) {
 		if (!dir->parent)
 			return 0;
-		name = dir->name;
+		/* the node, and its name with it, may be replaced below */
+		if (dir->name_len >= sizeof own)
+			return 1;
+		memcpy(own, dir->name, dir->name_len + 1u);
+		name = own;
 		dir = dir->parent;
 	}
 	if (ctxd_index_is_cookie(name))
@@ -721,6 +855,14 @@ oom:
 	return -1;
 }
 
+int ctxd_index_forget(struct ctxd_index *idx, struct ctxd_index_node *dir, struct ctxd_error *err)
+{
+	if (!dir->parent)
+		return 1;
+	dir->flags |= N_GONE;
+	return ctxd_index_refresh(idx, dir, NULL, err);
+}
+
 static size_t usable(const void *p, size_t fallback)
 {
 #ifdef __GLIBC__
@@ -758,7 +900,8 @@ void ctxd_index_stats(const struct ctxd_index *idx, struct ctxd_index_stats *out
 	memset(out, 0, sizeof *out);
 	if (idx->top)
 		stats_of(idx->top, out);
-	out->memory += sizeof *idx + idx->capmulti * sizeof *idx->multi;
+	out->memory += sizeof *idx + idx->capmulti * sizeof *idx->multi +
+		       idx->capborn * sizeof *idx->born;
 }
 
 static struct ctxd_index_node *lookup(const struct ctxd_index *idx, const char *path)

@@ -239,9 +239,19 @@ static int drain(struct ctxd_watch *w, struct ctxd_error *err)
 				w->cookie_seen = true;
 			dir = map_get(w, ev->wd);
 			if (ev->mask & IN_IGNORED) {
+				/* the kernel dropped a watch it was not asked to drop: the
+				 * directory's inode is gone, and one made again in its
+				 * place may well have its number */
 				if (dir) {
 					ctxd_index_node_set_tag(dir, -1);
 					map_del(w, ev->wd);
+					if (!w->overflowed && !w->rebuild) {
+						rc = ctxd_index_forget(w->idx, dir, err);
+						if (rc < 0)
+							return -1;
+						if (rc > 0)
+							w->rebuild = true;
+					}
 				}
 				continue;
 			}
@@ -250,7 +260,7 @@ static int drain(struct ctxd_watch *w, struct ctxd_error *err)
 			w->events++;
 			w->last_event_ms = wall_ms();
 			if (!ev->len && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
-				/* the parent's event handles any directory but the root */
+				/* a move is the parent's event; a deletion, IN_IGNORED's */
 				if (dir == ctxd_index_top(w->idx))
 					w->rebuild = true;
 				continue;
@@ -449,7 +459,7 @@ int ctxd_watch_sync(struct ctxd_watch *w, int timeout_ms, struct ctxd_error *err
 	w->cookie = NULL;
 	if (!w->cookie_seen || w->overflowed || w->rebuild)
 		return full(w, err);
-	return 0;
+	return ctxd_index_restat_links(w->idx, err);
 #else
 	(void)timeout_ms;
 	return full(w, err);

@@ -65,6 +65,19 @@ int ctxd_index_build(struct ctxd_index *idx, struct ctxd_error *err);
 int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, const char *name,
 		       struct ctxd_error *err);
 
+/* The listed directory dir is no longer the inode the index read (its
+ * watch says the inode was freed): whatever now has its name is read as
+ * new, even when the file system gave it the same inode number, as ext4
+ * does for a directory deleted and made again. Returns as
+ * ctxd_index_refresh (1 for the root). */
+int ctxd_index_forget(struct ctxd_index *idx, struct ctxd_index_node *dir, struct ctxd_error *err);
+
+/* Re-reads the stat of every file that has names the index does not
+ * hold (in a directory left unread, or outside the project): a write
+ * through such a name comes with no event here. For a query, after the
+ * events up to now are applied. Returns 0, or -1 on ENOMEM. */
+int ctxd_index_restat_links(struct ctxd_index *idx, struct ctxd_error *err);
+
 /* The root's node, NULL before a build. */
 struct ctxd_index_node *ctxd_index_top(const struct ctxd_index *idx);
 

@@ -232,7 +232,7 @@ static void json_head(const struct ctxd_context *ctx)
 	fputs(s, stdout);
 	free(s);
 	json_decref(v);
-	fputs(",\n  \"entries\": [\n", stdout);
+	fputs(",\n  \"entries\": [", stdout);
 }
 
 static int run(int argc, char **argv)

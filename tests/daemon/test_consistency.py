@@ -45,15 +45,17 @@ def ctxd(*args, check=True):
 
 
 def answers(root, *opts):
-    """(daemon, cold) outputs of ls --json --excluded."""
-    warm = ctxd("ls", "--json", "--excluded", *opts, root, check=False)
-    cold = ctxd("ls", "--json", "--excluded", "--no-daemon", *opts, root, check=False)
+    """(daemon, cold) outputs of ls --json with opts."""
+    warm = ctxd("ls", "--json", *opts, root, check=False)
+    cold = ctxd("ls", "--json", "--no-daemon", *opts, root, check=False)
     return warm, cold
 
 
 def same(root, what):
+    """Differences between the daemon's and a cold walk's sent and
+    excluded entries, for docker's context and the Dockerfile-pruned one."""
     bad = []
-    for opts in (("--exact",), ()):
+    for opts in (("--exact",), (), ("--exact", "--excluded"), ("--excluded",)):
         warm, cold = answers(root, *opts)
         if (warm.returncode, warm.stdout) != (cold.returncode, cold.stdout) or \
                 (warm.returncode and warm.stderr != cold.stderr):
@@ -145,6 +147,10 @@ def mutate(root, rng, state):
             elif kind == "delete":
                 os.unlink(p(f))
             elif kind == "hardlink":
+                # never into logs/: a name made where nothing is watched
+                # (the ignore file leaves logs/ unread) brings no event, so
+                # a write through it is not seen (a documented limit)
+                d = rng.choice([x for x in DIRS if x != "logs"])
                 os.makedirs(p(d), exist_ok=True)
                 os.link(p(f), p(f"{d}/h{rng.randint(0, 9)}"))
             else:
@@ -298,6 +304,9 @@ def main():
                f"no daemon: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
     finally:
         d.stop()
+        if failed or sys.exc_info()[0]:
+            with open(SOCK + ".test.log", errors="replace") as f:
+                print("the daemon's log ends:\n" + "".join(f.readlines()[-30:]))
         shutil.rmtree(top, ignore_errors=True)
     print(f"took {time.monotonic() - t0:.1f} s")
     print(f"consistency: {passed} passed, {failed} failed")

@@ -12,40 +12,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "ctxd/buf.h"
-#include "ctxd/context.h"
 #include "ctxd/index.h"
-#include "ctxd/scan.h"
 #include "testutil.h"
-
-static int dump(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
-{
-	struct ctxd_buf *b = ud;
-
-	(void)err;
-	ctxd_buf_printf(b, "%s %s %d %o %llu %lld.%u %llu %u %s %d %d\n", e->path,
-			ctxd_entry_type_name(e->type), e->excluded, (unsigned)e->mode,
-			(unsigned long long)e->size, (long long)e->mtime, e->mtime_nsec,
-			(unsigned long long)e->ino, e->nlink, e->link ? e->link : "-", e->rule, e->pruned);
-	return 0;
-}
-
-/* The walk of dir over src (NULL: the disk), every exclusion listed. */
-static char *walk(const char *dir, const struct ctxd_scan_source *src)
-{
-	struct ctxd_context_options o = {.dir = dir};
-	struct ctxd_scan_options so = {.source = src, .want_excluded = true, .list_unread = true};
-	struct ctxd_context *ctx;
-	struct ctxd_buf b = {0};
-	struct ctxd_error err;
-
-	if (ctxd_context_open(&o, &ctx, &err) < 0)
-		fail_msg("context: %s", err.msg);
-	if (ctxd_scan_run(ctx, &so, dump, &b, &err) < 0)
-		ctxd_buf_printf(&b, "error: %s\n", err.msg);
-	ctxd_context_destroy(ctx);
-	return ctxd_buf_take(&b);
-}
+#include "treewalk.h"
 
 struct hooks_seen {
 	int watched, unwatched, fail_after;
@@ -70,19 +39,6 @@ static void on_unwatch(void *ud, struct ctxd_index_node *dir)
 
 	assert_true(ctxd_index_node_tag(dir) > 0);
 	h->unwatched++;
-}
-
-static void expect_same(const char *root, struct ctxd_index *idx)
-{
-	struct ctxd_scan_source src;
-	char *disk = walk(root, NULL), *mem;
-
-	ctxd_index_source(idx, &src);
-	mem = walk(root, &src);
-	if (strcmp(disk, mem) != 0)
-		fail_msg("index walk:\n%s\ndisk walk:\n%s", mem, disk);
-	free(disk);
-	free(mem);
 }
 
 static char *path_of(const char *root, const char *rel)
@@ -134,7 +90,7 @@ static void test_walk_equals_disk(void **state)
 	make_tree(root);
 	assert_int_equal(ctxd_index_create(root, &h, &idx, &err), 0);
 	assert_int_equal(ctxd_index_build(idx, &err), 0);
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	/* root, src, src/deep, src/deep/x, build (an exception reaches in),
 	 * build/keep; node_modules is left to the disk */
 	assert_int_equal(seen.watched, 6);
@@ -145,7 +101,7 @@ static void test_walk_equals_disk(void **state)
 	assert_int_equal(ctxd_index_build(idx, &err), 0);
 	assert_int_equal(seen.unwatched, 6);
 	assert_int_equal(seen.watched, 12);
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	ctxd_index_destroy(idx);
 	assert_int_equal(seen.unwatched, 12);
 	tu_rmtree(root);
@@ -172,7 +128,7 @@ static void test_refresh(void **state)
 	assert_int_equal(ctxd_index_refresh(idx, top, "new.txt", &err), 0);
 	tu_write(root, "Dockerfile", "FROM scratch\nCOPY . /\n# longer\n");
 	assert_int_equal(ctxd_index_refresh(idx, top, "Dockerfile", &err), 0);
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	/* a directory replaced by a file, a symlink retargeted */
 	tu_rmtree(path_of(root, "src/deep"));
 	tu_write(root, "src/deep", "now a file\n");
@@ -183,11 +139,11 @@ static void test_refresh(void **state)
 	rename(path_of(root, "src"), path_of(root, "src2"));
 	assert_int_equal(ctxd_index_refresh(idx, top, "src", &err), 0);
 	assert_int_equal(ctxd_index_refresh(idx, top, "src2", &err), 0);
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	/* the other name of a hard link sees its link count drop */
 	unlink(path_of(root, "hard"));
 	assert_int_equal(ctxd_index_refresh(idx, top, "hard", &err), 0);
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	/* the ignore file changing asks for a rebuild; cookies are ignored */
 	assert_int_equal(ctxd_index_refresh(idx, top, ".dockerignore", &err), 1);
 	assert_int_equal(ctxd_index_refresh(idx, top, CTXD_INDEX_COOKIE_PREFIX "1", &err), 0);
@@ -242,7 +198,7 @@ static void test_hook_failure(void **state)
 	assert_int_equal(ctxd_index_hook_failed(idx, &e), 4);
 	assert_int_equal(e, ENOSPC);
 	/* the index is still whole */
-	expect_same(root, idx);
+	tw_expect_same(root, idx);
 	ctxd_index_destroy(idx);
 	tu_rmtree(root);
 	free(root);
