@@ -169,13 +169,14 @@ void cli_context_scan_options(const struct cli_context_opts *o, const struct ctx
 /* Frees what the shared options (and cli_context_open) allocated. */
 void cli_context_opts_free(struct cli_context_opts *o);
 
-/* ctxd_scan_run, answered by the daemon's synced index when one is running
- * and CTXD_DAEMON=1 asks for it (and registering the project with it),
- * in-process otherwise, with --no-daemon, or when the daemon fails before
- * its first entry (a warning says so). Opt-in because the consistency
- * test (tests/daemon/test_consistency.py) still finds stale answers. */
-/* CTXD_DAEMON=1: the context commands may ask a running daemon. */
+/* False when CTXD_DAEMON=0 tells the context commands to walk in-process
+ * even when a daemon runs. */
 bool cli_daemon_wanted(void);
+
+/* ctxd_scan_run, answered by the daemon's synced index when one is running
+ * (registering the project with it), in-process otherwise, with
+ * --no-daemon or CTXD_DAEMON=0, or when the daemon fails before its first
+ * entry (a warning says so). */
 
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,

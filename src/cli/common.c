@@ -330,7 +330,7 @@ bool cli_daemon_wanted(void)
 {
 	const char *v = getenv("CTXD_DAEMON");
 
-	return v && strcmp(v, "1") == 0;
+	return !v || strcmp(v, "0") != 0;
 }
 
 /* A hash the daemon sent for the n-th sent entry, kept when that entry of

@@ -30,7 +30,7 @@ SOCK = None
 
 def env(extra=None):
     e = dict(os.environ)
-    e["CTXD_DAEMON"] = "1"
+    e.pop("CTXD_DAEMON", None)
     e["CTXD_SOCKET"] = SOCK
     e.pop("DOCKER_BUILDKIT", None)
     e.update(extra or {})

@@ -41,7 +41,7 @@ def sockdir():
 
 def env_for(sock, extra=None):
     e = dict(os.environ)
-    e["CTXD_DAEMON"] = "1"
+    e.pop("CTXD_DAEMON", None)
     e["CTXD_SOCKET"] = sock
     e.pop("DOCKER_BUILDKIT", None)
     if extra:
