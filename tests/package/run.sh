@@ -156,6 +156,7 @@ check "bash completes from the installed script" bash --norc -c '
 link=/etc/systemd/user/sockets.target.wants/ctxd.socket
 socket_enabled_globally() {
   [ -L "$link" ] || { echo "no $link"; return 1; }
+  command -v systemctl >/dev/null || return 0 # no systemd installed: the link is all there is
   [ "$(systemctl --global is-enabled ctxd.socket 2>&1)" = enabled ] || { echo "systemctl --global: ctxd.socket is not enabled"; return 1; }
   ! systemctl --global is-enabled ctxd.service >/dev/null 2>&1 || { echo "ctxd.service is enabled too"; return 1; }
 }
@@ -174,14 +175,18 @@ removed_keeps_only_the_link() {
   [ -L "$link" ] || { echo "remove dropped the enable link (purge's job)"; return 1; }
 }
 check "apt-get remove ctxd: the files go, the enable link stays" removed_keeps_only_the_link
-check "a reinstall enables the socket again" \
-  sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '$deb' >/dev/null && test -L '$link'"
+reinstall_enables() { apt_get install "$deb" >/dev/null && [ -L "$link" ] && [ -x /usr/bin/ctxd ]; }
+check "a reinstall enables the socket again" reinstall_enables
 admin_disable_survives() {
   systemctl --global disable ctxd.socket >/dev/null 2>&1 || return 1
   apt_get install --reinstall "$deb" >/dev/null || return 1
   [ ! -L "$link" ] || { echo "the reinstall enabled the socket again"; return 1; }
 }
-check "systemctl --global disable survives a reinstall" admin_disable_survives
+if command -v systemctl >/dev/null; then
+  check "systemctl --global disable survives a reinstall" admin_disable_survives
+else
+  echo "note: systemctl is not installed; an administrator's disable is not checked"
+fi
 
 check "apt-get purge ctxd" apt_get purge ctxd
 left_behind() {
