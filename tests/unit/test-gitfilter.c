@@ -18,23 +18,6 @@
 #include "ctxd/summary.h"
 #include "testutil.h"
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	char *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&cmd, fmt, ap) >= 0);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd);
-	free(cmd);
-}
-
 #define GIT "git -c user.email=t@example.com -c user.name=t -c protocol.file.allow=always"
 
 /* One scan's results: sent entries ("path\n", dirs with '/'), excluded
@@ -139,7 +122,7 @@ static char *project(const char *dockerfile)
 	tu_write(d, "build/keep.bin", "keep");
 	tu_write(d, "x.log", "log");
 	tu_write(d, "u.txt", "untracked");
-	sh("cd '%s' && git init -q && git add Dockerfile .gitignore src && " GIT " commit -qm i", d);
+	tu_sh("cd '%s' && git init -q && git add Dockerfile .gitignore src && " GIT " commit -qm i", d);
 	return d;
 }
 
@@ -237,7 +220,7 @@ static void test_subdirectory_and_no_repo(void **state)
 	tu_write(d, "app/debug.log", "");
 	tu_write(d, "app/.gitignore", "tmp/\n");
 	tu_write(d, "app/tmp/t", "");
-	sh("cd '%s' && git add app/Dockerfile app/main.c app/.gitignore", d);
+	tu_sh("cd '%s' && git add app/Dockerfile app/main.c app/.gitignore", d);
 	assert_true(asprintf(&sub, "%s/app", d) > 0);
 	/* the rules of the repository root and of the subdirectory apply */
 	scan(sub, CTXD_GIT_FILTER_IGNORED, true, false, &r);
@@ -269,11 +252,11 @@ static void test_submodule_nested_worktree(void **state)
 	(void)state;
 	tu_write(lib, "lib.c", "");
 	tu_write(lib, ".gitignore", "*.o\n");
-	sh("cd '%s' && git init -q && git add . && " GIT " commit -qm l", lib);
-	sh("cd '%s' && " GIT " submodule -q add '%s' mod && " GIT " commit -qm s && "
+	tu_sh("cd '%s' && git init -q && git add . && " GIT " commit -qm l", lib);
+	tu_sh("cd '%s' && " GIT " submodule -q add '%s' mod && " GIT " commit -qm s && "
 	   "echo o > mod/x.o && echo n > mod/new.c", d, lib);
 	/* a nested repository that is not a submodule: one untracked entry */
-	sh("mkdir -p '%s/nest' && cd '%s/nest' && git init -q && echo f > f && git add f && "
+	tu_sh("mkdir -p '%s/nest' && cd '%s/nest' && git init -q && echo f > f && git add f && "
 	   GIT " commit -qm n", d, d);
 	scan(d, CTXD_GIT_FILTER_IGNORED, true, false, &r);
 	/* the submodule's own .gitignore and .git gitfile count */
@@ -289,7 +272,7 @@ static void test_submodule_nested_worktree(void **state)
 
 	/* a linked worktree: its .git is a file, the rules are the branch's */
 	assert_true(asprintf(&wt, "%s-wt", d) > 0);
-	sh("cd '%s' && " GIT " worktree add -q '%s' && echo l > '%s/y.log' && echo u > '%s/u2'", d, wt,
+	tu_sh("cd '%s' && " GIT " worktree add -q '%s' && echo l > '%s/y.log' && echo u > '%s/u2'", d, wt,
 	   wt, wt);
 	scan(wt, CTXD_GIT_FILTER_UNTRACKED, true, false, &r);
 	assert_null(strstr(r.sent.data, ".git\n"));

@@ -19,29 +19,12 @@
 
 static char *home;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	char *cmd;
-	int rc;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&cmd, fmt, ap) >= 0);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, cmd);
-	free(cmd);
-}
-
 /* A repository in a fresh directory, with one commit of what `add` adds. */
 static char *repo(void)
 {
 	char *d = tu_mkdtemp();
 
-	sh("git init -q '%s'", d);
+	tu_sh("git init -q '%s'", d);
 	return d;
 }
 
@@ -209,14 +192,14 @@ static char *pattern_repo(void)
 {
 	char *d = repo();
 
-	sh("cd '%s' && mkdir -p src/gen build/out logs keep sub/deep a/b/c/d docs vendor/x 'sp ace' "
+	tu_sh("cd '%s' && mkdir -p src/gen build/out logs keep sub/deep a/b/c/d docs vendor/x 'sp ace' "
 	   "'br[ack]' lib/Foo && "
 	   "for f in src/a.c src/a.o src/gen/x.c build/out/b logs/x.log logs/keep.log "
 	   "keep/f sub/deep/z.tmp sub/deep/y.tmp sub/q.tmp untracked.txt a/b/c/d/e.txt a/x.txt "
 	   "docs/readme.md docs/notes.bak vendor/x/v.go 'sp ace/f ' 'sp ace/g' 'br[ack]/h' "
 	   "'#hash' '!bang' lib/Foo/bar.class lib/keep.class top.swp; do echo x > \"$f\"; done",
 	   d);
-	sh("cd '%s' && printf '%%s\\n' '# comment' 'build/' '*.o' 'logs/*' '!logs/keep.log' '*.tmp' "
+	tu_sh("cd '%s' && printf '%%s\\n' '# comment' 'build/' '*.o' 'logs/*' '!logs/keep.log' '*.tmp' "
 	   "'/src/gen/' 'a/**/e.txt' '**/notes.*' 'vendor/**' 'f\\ ' '\\#hash' '\\!bang' "
 	   "'lib/**/*.class' '!lib/keep.class' 'br\\[ack\\]/' 'trailing   ' > .gitignore && "
 	   "printf '!z.tmp\\n' > sub/.gitignore && printf '*.md\\n!deep/\\n' > sub/../docs/.gitignore && "
@@ -290,7 +273,7 @@ static void test_tracked_wins_and_dirs(void **state)
 	expect_state(gv, "build/", CTXD_GIT_TRACKED);
 	expect_state(gv, "build/out/b", CTXD_GIT_TRACKED);
 	/* a new file next to it is ignored by the directory's rule */
-	sh("echo n > '%s/build/out/new'", d);
+	tu_sh("echo n > '%s/build/out/new'", d);
 	expect_state(gv, "build/out/new", CTXD_GIT_IGNORED);
 	/* nothing tracked inside: skippable whole */
 	expect_state(gv, "keep/", CTXD_GIT_IGNORED);
@@ -344,9 +327,9 @@ static void test_submodule(void **state)
 	char got[PATH_MAX * 2];
 
 	(void)state;
-	sh("cd '%s' && echo x > lib.c && echo '*.log' > .gitignore && git add . && "
+	tu_sh("cd '%s' && echo x > lib.c && echo '*.log' > .gitignore && git add . && "
 	   "git -c user.name=t -c user.email=t@t commit -qm i", inner);
-	sh("cd '%s' && echo '*.tmp' > .gitignore && echo x > top.c && git add . && "
+	tu_sh("cd '%s' && echo '*.tmp' > .gitignore && echo x > top.c && git add . && "
 	   "git -c protocol.file.allow=always submodule --quiet add '%s' mod && "
 	   "git -c user.name=t -c user.email=t@t commit -qm i && "
 	   "echo x > mod/new.c && echo x > mod/run.log && echo x > mod/a.tmp", outer, inner);
@@ -369,7 +352,7 @@ static void test_submodule(void **state)
 	ctxd_gitview_destroy(gv);
 	free(sub);
 	/* an uninitialised submodule directory is nobody's business */
-	sh("cd '%s' && git submodule --quiet deinit -f mod && mkdir -p mod && echo x > mod/stray",
+	tu_sh("cd '%s' && git submodule --quiet deinit -f mod && mkdir -p mod && echo x > mod/stray",
 	   outer);
 	gv = open_gv(outer);
 	expect_state(gv, "mod/", CTXD_GIT_TRACKED);
@@ -388,7 +371,7 @@ static void test_worktree(void **state)
 
 	(void)state;
 	assert_true(asprintf(&wt, "%s-wt", d) >= 0);
-	sh("cd '%s' && echo '*.o' > .gitignore && echo x > a.c && git add . && "
+	tu_sh("cd '%s' && echo '*.o' > .gitignore && echo x > a.c && git add . && "
 	   "git -c user.name=t -c user.email=t@t commit -qm i && "
 	   "git worktree add -q '%s' && cd '%s' && echo x > b.o && echo x > new.c && mkdir d && "
 	   "echo x > d/e.o && echo 'new.c' >> '%s/.git/info/exclude'", d, wt, wt, d);
@@ -415,12 +398,12 @@ static void test_nested_repository(void **state)
 	char got[PATH_MAX * 2];
 
 	(void)state;
-	sh("cd '%s' && printf '*.log\\nskip/\\n' > .gitignore && git add . && "
+	tu_sh("cd '%s' && printf '*.log\\nskip/\\n' > .gitignore && git add . && "
 	   "git -c user.name=t -c user.email=t@t commit -qm i && "
 	   "git init -q nested && echo x > nested/a.c && echo x > nested/b.log && "
 	   "mkdir -p nested/deep && echo x > nested/deep/c.log && "
 	   "git init -q skip && echo x > skip/f && mkdir plain && echo x > plain/p.log", d);
-	sh("cd '%s' && git status --porcelain --ignored > status.txt", d);
+	tu_sh("cd '%s' && git status --porcelain --ignored > status.txt", d);
 	gv = open_gv(d);
 	expect_state(gv, "nested/", CTXD_GIT_UNTRACKED);
 	expect_state(gv, "nested/a.c", CTXD_GIT_UNTRACKED);
@@ -463,7 +446,7 @@ static void test_ignored_dir_not_opened(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	sh("cd '%s' && echo 'secret/' > .gitignore && git add . && "
+	tu_sh("cd '%s' && echo 'secret/' > .gitignore && git add . && "
 	   "git -c user.name=t -c user.email=t@t commit -qm i && mkdir -p secret/in other && "
 	   "echo x > secret/in/f && chown -R 65534:65534 '%s' && chmod 755 '%s' && chmod 000 secret",
 	   d, d, d);
@@ -488,7 +471,7 @@ static void test_ignored_dir_not_opened(void **state)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(WEXITSTATUS(status), 0);
-	sh("chmod 755 '%s/secret'", d);
+	tu_sh("chmod 755 '%s/secret'", d);
 	tu_rmtree(d);
 	free(d);
 }
@@ -501,7 +484,7 @@ static void test_corrupt_index_is_an_error(void **state)
 	char rp[PATH_MAX];
 
 	(void)state;
-	sh("cd '%s' && echo x > a && git add a && printf 'DIRCgarbage' > .git/index", d);
+	tu_sh("cd '%s' && echo x > a && git add a && printf 'DIRCgarbage' > .git/index", d);
 	assert_non_null(realpath(d, rp));
 	assert_int_equal(ctxd_gitview_open(rp, &gv, &err), -1);
 	assert_null(gv);

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -105,4 +106,19 @@ int tu_report(const char *name, size_t total, int failed)
 {
 	printf("%s: %zu passed, %d failed\n", name, total - (size_t)failed, failed);
 	return failed ? 1 : 0;
+}
+
+void tu_sh(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int rc;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&cmd, fmt, ap) >= 0);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc != 0)
+		fail_msg("command failed (%d): %s", rc, cmd);
+	free(cmd);
 }

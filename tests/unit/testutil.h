@@ -19,6 +19,8 @@ void tu_write(const char *root, const char *rel, const char *content);
 void tu_mkdir(const char *root, const char *rel);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 char *tu_read(const char *path, size_t *len);
+/* Runs a shell command built like printf; fails the test unless it exits 0. */
+void tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Runs the group and prints "<name>: N passed, N failed"; returns the
  * process exit status. */
