@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,7 @@ static const char *const content_exts[] = {
 
 bool ctxd_secrets_wants_content(const char *path, size_t len, uint64_t size)
 {
-	const char *base = memrchr(path, '/', len);
+	const char *base = memrchr(path, '/', len), *dot;
 	size_t n;
 
 	if (size == 0 || size > CONTENT_MAX)
@@ -289,10 +290,11 @@ bool ctxd_secrets_wants_content(const char *path, size_t len, uint64_t size)
 	if (ctxd_secrets_content_named(path, len))
 		return true;
 	/* the name first (cheap, and it rules out most files), then where */
-	if (memchr(base, '.', n)) {
-		size_t i = 0;
+	if ((dot = memrchr(base, '.', n))) {
+		size_t i = 0, k = n - (size_t)(dot - base);
 
-		while (i < sizeof content_exts / sizeof *content_exts && !ends_with(base, n, content_exts[i]))
+		while (i < sizeof content_exts / sizeof *content_exts &&
+		       !(k == strlen(content_exts[i]) && memcmp(dot, content_exts[i], k) == 0))
 			i++;
 		if (i == sizeof content_exts / sizeof *content_exts)
 			return false;
@@ -336,22 +338,43 @@ static bool starts(const char *data, size_t n, size_t i, const char *s)
 	return n - i >= k && memcmp(data + i, s, k) == 0;
 }
 
+/* The first byte of a signature ("-----BEGIN ", "PRIVATE KEY", "AKIA",
+ * "ghp_", "xoxb-", ...) at or after i, or n: eight bytes at a time (a word
+ * holds byte t when word ^ t*ONES has a zero byte), then byte by byte. */
+static size_t next_first(const char *data, size_t n, size_t i)
+{
+	static const bool first[256] = {['-'] = true, ['P'] = true, ['A'] = true, ['g'] = true,
+					['x'] = true};
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, a, b, c, d, e;
+
+		memcpy(&w, data + i, 8);
+		a = w ^ (ones * '-');
+		b = w ^ (ones * 'P');
+		c = w ^ (ones * 'A');
+		d = w ^ (ones * 'g');
+		e = w ^ (ones * 'x');
+		if (((a - ones) & ~a & highs) | ((b - ones) & ~b & highs) | ((c - ones) & ~c & highs) |
+		    ((d - ones) & ~d & highs) | ((e - ones) & ~e & highs))
+			break;
+	}
+	while (i < n && !first[(unsigned char)data[i]])
+		i++;
+	return i;
+}
+
 /* The signatures, found in one pass over data (each signature's first
  * byte sends the pass to its check): the first of the rules in order. */
 static const char *signature(const char *data, size_t n)
 {
 	static const char *const found[] = {"private-key-pem", "aws-access-key-id", "github-token",
 					    "slack-token", NULL};
-	static const bool first[256] = {['-'] = true, ['P'] = true, ['A'] = true, ['g'] = true,
-					['x'] = true};
 	bool begin = false, private = false;
 	size_t best = 4;
 
-	for (size_t i = 0; i < n; i++) {
-		while (i < n && !first[(unsigned char)data[i]])
-			i++;
-		if (i == n)
-			break;
+	for (size_t i = next_first(data, n, 0); i < n; i = next_first(data, n, i + 1)) {
 		switch (data[i]) {
 		case '-':
 			begin = begin || starts(data, n, i, "-----BEGIN ");

@@ -8,8 +8,9 @@
 # $CTXD_BENCH_DIR (reused when it exists), warm the page cache, then one
 # hyperfine invocation of `ctxd ls PATH`, `ctxd report PATH`, `ctxd report
 # --json PATH` and `ctxd report --html FILE PATH` (stdout to /dev/null, the
-# history kept in a scratch XDG_STATE_HOME). Prints hyperfine's table and
-# writes it as Markdown to $CTXD_BENCH_DIR/report-<preset>.md.
+# history kept in a scratch XDG_STATE_HOME). Prints a table of medians
+# (and min, mean) relative to ls's median, also written as Markdown to
+# $CTXD_BENCH_DIR/report-<preset>.md (hyperfine's JSON beside it).
 #
 # Knobs (environment):
 #   CTXD_BENCH_DIR    trees and results            (default /tmp/ctxbench-ctxd)
@@ -36,11 +37,22 @@ for p in "${presets[@]}"; do
   [ -d "$tree" ] || python3 "$shared/gen_tree.py" --preset "$p" "$tree" >/dev/null
   "$bin" ls "$tree" >/dev/null 2>&1   # warm the page cache
   echo "== $p: $(uptime | sed 's/.*load/load/')"
-  XDG_STATE_HOME=$state hyperfine -N -w 2 -r "$runs" --export-markdown "$dir/report-$p.md" \
+  XDG_STATE_HOME=$state hyperfine -N -w 2 -r "$runs" --export-json "$dir/report-$p.json" \
     -n "ctxd ls" "$bin ls $tree" \
     -n "ctxd report" "$bin report $tree" \
     -n "ctxd report --json" "$bin report --json $tree" \
     -n "ctxd report --html" "$bin report --html $state/r.html $tree" \
     --output=null
+  python3 - "$dir/report-$p.json" >"$dir/report-$p.md" <<'EOF'
+import json, statistics, sys
+rs = json.load(open(sys.argv[1]))["results"]
+base = statistics.median(rs[0]["times"])
+print("| command | median | min | mean ± σ | median / ls's |")
+print("|---|---:|---:|---:|---:|")
+for r in rs:
+    t = r["times"]
+    print(f"| `{r['command']}` | {statistics.median(t) * 1000:.0f} ms | {min(t) * 1000:.0f} ms | "
+          f"{r['mean'] * 1000:.0f} ms ± {r['stddev'] * 1000:.0f} | {statistics.median(t) / base:.2f} |")
+EOF
   cat "$dir/report-$p.md"
 done
