@@ -5,7 +5,6 @@ failed or interrupted `ctxd pack -o FILE` leaves nothing behind.
     test_cli.py --ctxd build/ctxd
 Ends with "cli: N passed, N failed"; exit 1 when any failed.
 """
-import argparse
 import os
 import re
 import shutil
@@ -16,37 +15,19 @@ import tarfile
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import Skip, expect, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
-RESULTS = []
-
-
-def test(fn):
-    RESULTS.append(fn)
-    return fn
 
 
 def run(args, cwd=None, env=None, stdin=None):
-    e = dict(os.environ)
-    e.pop("DOCKER_BUILDKIT", None)
-    if env:
-        e.update(env)
-    p = subprocess.run([CTXD] + args, cwd=cwd, env=e, capture_output=True, stdin=stdin, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return ct.run([CTXD] + args, env=ct.ctxd_env(env), cwd=cwd, stdin=stdin)
 
 
 def tree(files):
-    d = tempfile.mkdtemp(prefix="ctxd-cli-")
-    for rel, content in files.items():
-        p = os.path.join(d, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
-            f.write(content)
-    return d
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+    return ct.tree(files, prefix="ctxd-cli-")
 
 
 def one_error_line(err, *needles):
@@ -171,7 +152,7 @@ def as_nobody():
 @test
 def unreadable_inputs():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return "skip"
+        raise Skip("needs root and setpriv")
     d = tree({"Dockerfile": "FROM scratch\n", "secret": "x", ".dockerignore": "nothing\n"})
     os.chmod(d, 0o777)
     try:
@@ -514,7 +495,7 @@ def git_filter_why():
 @test
 def git_ignored_directories_are_not_opened():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return "skip"
+        raise Skip("needs root and setpriv")
     d = git_project("FROM scratch\nCOPY . /app\n")
     try:
         os.makedirs(os.path.join(d, "cache", "deep"))
@@ -539,25 +520,8 @@ def git_ignored_directories_are_not_opened():
 
 def main():
     global CTXD
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
-    args = ap.parse_args()
-    CTXD = os.path.abspath(args.ctxd)
-    passed = failed = skipped = 0
-    for fn in RESULTS:
-        try:
-            r = fn()
-            if r == "skip":
-                skipped += 1
-                print(f"SKIP {fn.__name__}")
-            else:
-                passed += 1
-                print(f"ok   {fn.__name__}")
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-    print(f"cli: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    return 1 if failed else 0
+    CTXD = ct.arguments().parse_args().ctxd
+    return ct.run_tests("cli")
 
 
 if __name__ == "__main__":

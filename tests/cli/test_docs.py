@@ -12,7 +12,6 @@ runs it (COMP_WORDS set, the function called); fish's with `complete -C`.
     test_docs.py --ctxd build/ctxd --source-root .
 Ends with "docs: N passed, N failed"; exit 1 when any failed.
 """
-import argparse
 import glob
 import os
 import re
@@ -21,19 +20,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import expect, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
 SRC = None
-RESULTS = []
-
-
-def test(fn):
-    RESULTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def read(rel):
@@ -42,8 +34,7 @@ def read(rel):
 
 
 def ctxd(*args):
-    p = subprocess.run([CTXD, *args], capture_output=True, text=True, timeout=30)
-    return p.returncode, p.stdout, p.stderr
+    return ct.run([CTXD, *args], timeout=30)
 
 
 def commands():
@@ -378,25 +369,12 @@ A new command or option goes in each of these (tests/cli/test_docs.py checks the
 
 def main():
     global CTXD, SRC
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
+    ap = ct.arguments()
     ap.add_argument("--source-root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     a = ap.parse_args()
-    CTXD = os.path.abspath(a.ctxd)
+    CTXD = a.ctxd
     SRC = os.path.abspath(a.source_root)
-    passed = failed = 0
-    for fn in RESULTS:
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__}")
-        except Exception as e:  # one failing check must not hide the others
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-    if failed:
-        print(HOW_TO_FIX)
-    print(f"docs: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return ct.run_tests("docs", if_failed=HOW_TO_FIX)
 
 
 if __name__ == "__main__":

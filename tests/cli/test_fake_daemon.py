@@ -8,7 +8,6 @@ exit 1, never a crash. No root, no dockerd.
     test_fake_daemon.py --ctxd build/ctxd
 Ends with "fake-daemon: N passed, N failed"; exit 1 when any failed.
 """
-import argparse
 import base64
 import json
 import os
@@ -19,18 +18,11 @@ import sys
 import tempfile
 import threading
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import expect, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 class FakeDaemon:
@@ -280,20 +272,8 @@ def plain_output_is_not_held_back():
 
 def main():
     global CTXD
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
-    CTXD = os.path.abspath(ap.parse_args().ctxd)
-    passed = failed = 0
-    for fn in TESTS:
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__}", flush=True)
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}", flush=True)
-    print(f"fake-daemon: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    CTXD = ct.arguments().parse_args().ctxd
+    return ct.run_tests("fake-daemon")
 
 
 if __name__ == "__main__":

@@ -17,18 +17,11 @@ import re
 import sys
 import tempfile
 
-RESULTS = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import expect, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 ARGS = None
-
-
-def test(fn):
-    RESULTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def read(rel):
@@ -101,17 +94,7 @@ def main():
     ap.add_argument("--plist", required=True, help="the launchd agent meson configured")
     ap.add_argument("--bindir", required=True, help="where the build installs ctxd")
     ARGS = ap.parse_args()
-    passed = failed = 0
-    for fn in RESULTS:
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__}")
-        except Exception as e:  # one failing check must not hide the others
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-    print(f"package-files: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return ct.run_tests("package-files")
 
 
 if __name__ == "__main__":
