@@ -31,18 +31,15 @@ Base images: no registry is reachable, so the busybox image (FROM scratch +
 One line per check; ends with "corpus: N passed, N failed". Exit 77 when no
 private dockerd can be started (unless CTXD_REQUIRE_E2E=1).
 """
-import argparse
 import gzip
 import io
 import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -282,33 +279,15 @@ def setup_images(cases):
             build(tag, dockerfile)
 
 
-def find_docker():
-    for cand in [shutil.which("docker"), "/usr/local/bin/docker"]:
-        if cand:
-            v = subprocess.run([cand, "--version"], capture_output=True, text=True).stdout
-            if v.startswith("Docker version 28."):
-                return cand
-    return None
-
-
 def main():
     global PRUNE
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
+    ap = tb.ct.arguments()
     ap.add_argument("-k", action="append", default=[], help="only cases whose name contains this")
     ap.add_argument("--builders", default="1,2", help="which builders to run (1 classic, 2 BuildKit)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (daemon stopped)")
     args = ap.parse_args()
-    tb.CTXD = os.path.abspath(args.ctxd)
+    tb.CTXD = args.ctxd
     builders = [int(b) for b in args.builders.split(",")]
-    require = os.environ.get("CTXD_REQUIRE_E2E") == "1"
-
-    def skip(why):
-        print(f"corpus: skipped: {why}")
-        if require:
-            print("corpus: 0 passed, 1 failed")
-            return 1
-        return 77
 
     try:
         cases = [Case(n) for n in sorted(os.listdir(CASES_DIR))
@@ -317,32 +296,25 @@ def main():
         print(f"corpus: {e}")
         return 1
     if os.geteuid() != 0:
-        return skip("needs root to run a private dockerd")
+        return tb.skip_suite("corpus", "needs root to run a private dockerd")
     if not shutil.which("dockerd"):
-        return skip("no dockerd")
-    tb.DOCKER = find_docker()
+        return tb.skip_suite("corpus", "no dockerd")
+    tb.DOCKER = tb.find_docker()
     if not tb.DOCKER:
-        return skip("the reference docker CLI 28.x is not installed")
+        return tb.skip_suite("corpus", "the reference docker CLI 28.x is not installed")
     if not os.path.exists(tb.BUSYBOX):
-        return skip("no static busybox")
+        return tb.skip_suite("corpus", "no static busybox")
     help_text = subprocess.run([tb.CTXD, "ls", "--help"], capture_output=True, text=True)
     PRUNE = "--prune" in help_text.stdout + help_text.stderr
 
-    tb.T = tempfile.mkdtemp(prefix="ctxd-corpus-", dir="/tmp")
-    os.chmod(tb.T, 0o755)
-    for sub in ("tmp", "config", "cases"):
-        os.makedirs(os.path.join(tb.T, sub))
-
-    def on_term(sig, frame):
-        raise SystemExit(128 + sig)
-    signal.signal(signal.SIGTERM, on_term)
+    tb.make_suite_dir("ctxd-corpus-", "cases")
     t_start = time.time()
-    passed = failed = skipped = 0
+    tally = tb.Tally()
     try:
         why = tb.start_daemon()
         if why:
             print(why)
-            return skip("dockerd could not be started")
+            return tb.skip_suite("corpus", "dockerd could not be started")
         try:
             setup_images(cases)
         except Exception as e:  # noqa: BLE001
@@ -353,29 +325,14 @@ def main():
               f" pruning {'on' if PRUNE else 'not in this ctxd: full contexts only'}", flush=True)
         for case in cases:
             case.make(os.path.join(tb.T, "cases"))
-            checks = [(f"{case.name} context", size_test, ())]
-            checks += [(f"{case.name} {BUILDER_NAMES[b]}", builder_test, (b,))
-                       for b in case.builders if b in builders]
-            for name, fn, fargs in checks:
-                t0 = time.time()
-                try:
-                    note = fn(case, *fargs)
-                    passed += 1
-                    print(f"ok   {name} ({time.time() - t0:.1f}s): {note}", flush=True)
-                except tb.Skip as e:
-                    skipped += 1
-                    print(f"SKIP {name}: {e}", flush=True)
-                except Exception as e:  # noqa: BLE001 - report every failure
-                    failed += 1
-                    msg = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
-                    print(f"FAIL {name} ({time.time() - t0:.1f}s): {msg}", flush=True)
+            tally.run(f"{case.name} context", lambda: size_test(case), timed=True)
+            for b in case.builders:
+                if b in builders:
+                    tally.run(f"{case.name} {BUILDER_NAMES[b]}", lambda: builder_test(case, b), timed=True)
     finally:
         tb.cleanup(args.keep)
-    if skipped:
-        print(f"# {skipped} skipped")
     print(f"# corpus took {time.time() - t_start:.0f}s")
-    print(f"corpus: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.summary("corpus", skips_apart=True)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ failed. Exit 77 (skipped) when dockerd cannot be started (not root, no
 dockerd, no docker 28 CLI), unless CTXD_REQUIRE_E2E=1, which makes that a
 failure.
 """
-import argparse
 import gzip
 import hashlib
 import io
@@ -43,6 +42,11 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+# Skip, expect, param_test and test are test_dedup's and corpus/run.py's too
+from ctxdtest import TESTS, Skip, Tally, expect, param_test, test  # noqa: E402,F401
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
 DOCKER = None
 T = None          # the suite's temp dir
@@ -51,29 +55,8 @@ TLS_PORT = None
 TLS_DIR = None    # ca.pem cert.pem key.pem for clients
 SUITE_START = time.time()
 FIXED_MTIME = 1600000000  # every fixture file gets this mtime
-TESTS = []
 PROCS = []        # (name, Popen or pid) to stop at the end, in reverse order
 REF_IMAGES = {}   # fixture name -> ctxd classic image ID (reference for BuildKit)
-
-
-# ----------------------------------------------------------------- runner
-
-def test(fn):
-    TESTS.append((fn.__name__, fn))
-    return fn
-
-
-def param_test(name, fn, *args):
-    TESTS.append((name, lambda: fn(*args)))
-
-
-class Skip(Exception):
-    pass
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def short(s, n=600):
@@ -101,9 +84,8 @@ def base_env(**extra):
 
 
 def run_cmd(argv, env=None, cwd=None, timeout=300, stdin=None):
-    p = subprocess.run(argv, env=env if env is not None else base_env(), cwd=cwd,
-                       capture_output=True, timeout=timeout, stdin=stdin if stdin is not None else subprocess.DEVNULL)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return ct.run(argv, env=env if env is not None else base_env(), cwd=cwd, timeout=timeout,
+                  stdin=stdin if stdin is not None else subprocess.DEVNULL)
 
 
 def docker(*args, env=None, cwd=None, timeout=300, check=True):
@@ -1687,55 +1669,68 @@ param_test("sigint-big-upload-bk2", sigint_test, 2)
 
 # ----------------------------------------------------------------- main
 
-def main():
-    global CTXD, DOCKER, T
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
-    ap.add_argument("-k", action="append", default=[], help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (daemon stopped)")
-    args = ap.parse_args()
-    CTXD = os.path.abspath(args.ctxd)
-    require = os.environ.get("CTXD_REQUIRE_E2E") == "1"
+def skip_suite(suite, why):
+    """The suite cannot run here: meson's skip status 77, or, with
+    CTXD_REQUIRE_E2E=1 (CI), one failure."""
+    print(f"{suite}: skipped: {why}")
+    if os.environ.get("CTXD_REQUIRE_E2E") == "1":
+        print(f"{suite}: 0 passed, 1 failed")
+        return 1
+    return 77
 
-    def skip(why):
-        print(f"e2e: skipped: {why}")
-        if require:
-            print("e2e: 0 passed, 1 failed")
-            return 1
-        return 77
 
-    if os.geteuid() != 0:
-        return skip("needs root to run a private dockerd")
-    if not shutil.which("dockerd"):
-        return skip("no dockerd (apt-get install docker.io)")
+def find_docker():
+    """The reference docker CLI 28.x, or None."""
     for cand in [shutil.which("docker"), "/usr/local/bin/docker"]:
         if cand:
             v = subprocess.run([cand, "--version"], capture_output=True, text=True).stdout
             if v.startswith("Docker version 28."):
-                DOCKER = cand
-                break
-    if not DOCKER:
-        return skip("the reference docker CLI 28.x is not installed")
-    if not os.path.exists(BUSYBOX):
-        return skip("no static busybox (apt-get install busybox-static)")
-    if not shutil.which("openssl"):
-        return skip("no openssl")
+                return cand
+    return None
 
-    T = tempfile.mkdtemp(prefix="ctxd-e2e-", dir="/tmp")
+
+def make_suite_dir(prefix, *subdirs):
+    """T, the suite's temp dir, with tmp/, config/ and subdirs; SIGTERM
+    (meson's timeout) becomes SystemExit so that cleanup() still runs."""
+    global T
+    T = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     os.chmod(T, 0o755)
-    os.makedirs(os.path.join(T, "tmp"))
-    os.makedirs(os.path.join(T, "config"))
+    for sub in ("tmp", "config") + subdirs:
+        os.makedirs(os.path.join(T, sub))
 
     def on_term(sig, frame):
         raise SystemExit(128 + sig)
     signal.signal(signal.SIGTERM, on_term)
+
+
+def main():
+    global CTXD, DOCKER
+    ap = ct.arguments()
+    ap.add_argument("-k", action="append", default=[], help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (daemon stopped)")
+    args = ap.parse_args()
+    CTXD = args.ctxd
+
+    if os.geteuid() != 0:
+        return skip_suite("e2e", "needs root to run a private dockerd")
+    if not shutil.which("dockerd"):
+        return skip_suite("e2e", "no dockerd (apt-get install docker.io)")
+    DOCKER = find_docker()
+    if not DOCKER:
+        return skip_suite("e2e", "the reference docker CLI 28.x is not installed")
+    if not os.path.exists(BUSYBOX):
+        return skip_suite("e2e", "no static busybox (apt-get install busybox-static)")
+    if not shutil.which("openssl"):
+        return skip_suite("e2e", "no openssl")
+
+    make_suite_dir("ctxd-e2e-")
     t_start = time.time()
-    passed = failed = skipped = 0
+    tally = Tally()
     try:
         why = start_daemon()
         if why:
             print(why)
-            return skip("dockerd could not be started")
+            return skip_suite("e2e", "dockerd could not be started")
         print(f"# dockerd up in {time.time() - t_start:.1f}s; {DOCKER} as the reference; temp dir {T}")
         try:
             setup_base_image()
@@ -1744,29 +1739,14 @@ def main():
             print("e2e: 0 passed, 1 failed")
             return 1
         for name, fn in TESTS:
-            if args.k and not any(k in name for k in args.k):
-                continue
-            t0 = time.time()
-            try:
-                note = fn()
-                passed += 1
-                print(f"ok   {name} ({time.time() - t0:.1f}s)" + (f" {note}" if note else ""), flush=True)
-            except Skip as e:
-                skipped += 1
-                print(f"SKIP {name}: {e}", flush=True)
-            except Exception as e:  # noqa: BLE001 - report every failure
-                failed += 1
-                msg = str(e) if isinstance(e, AssertionError) else f"{type(e).__name__}: {e}"
-                print(f"FAIL {name} ({time.time() - t0:.1f}s): {msg}", flush=True)
+            if not args.k or any(k in name for k in args.k):
+                tally.run(name, fn, timed=True)
     finally:
         if PROXY:
             PROXY.close()
         cleanup(args.keep)
-    if skipped:
-        print(f"# {skipped} skipped")
     print(f"# suite took {time.time() - t_start:.0f}s")
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.summary("e2e", skips_apart=True)
 
 
 if __name__ == "__main__":
