@@ -142,6 +142,20 @@ int cli_context_opt(const struct cli_command *cmd, struct cli_context_opts *o, i
 	}
 }
 
+/* The contexts docker build takes besides a directory: "-" (a tar or a
+ * Dockerfile on stdin) and the URLs its urlutil recognises. */
+static bool remote_context(const char *path)
+{
+	static const char *const prefixes[] = {"http://", "https://", "git://", "git@", "github.com/"};
+
+	if (strcmp(path, "-") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o, int argc,
 		       char **argv)
 {
@@ -163,6 +177,10 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 	if (optind + 1 < argc)
 		return cli_usage_error(cmd, "%s: one context PATH expected, got %d", cmd->name,
 				       argc - optind);
+	if (remote_context(argv[optind]))
+		return cli_usage_error(cmd, "%s: '%s': a context from stdin or a URL is not supported: "
+				       "ctxd sends a local directory (docker build takes these)", cmd->name,
+				       argv[optind]);
 	o->ctx.dir = argv[optind];
 	/* the classic builder's CLI reads only <context>/.dockerignore */
 	o->ctx.classic_ignore = bk && (strcmp(bk, "0") == 0 || strcasecmp(bk, "false") == 0);

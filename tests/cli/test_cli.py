@@ -60,6 +60,13 @@ def usage_errors():
     expect(rc == 2 and "missing the context PATH" in err, err)
     rc, _, err = run(["ls", "a", "b"])
     expect(rc == 2, err)
+    # docker build's stdin and remote contexts are refused before any daemon is asked
+    for cmd in ("build", "ls", "pack", "report"):
+        for ctx in ("-", "https://example.com/app.tar.gz", "git@example.com:app.git",
+                    "github.com/moby/moby"):
+            rc, _, err = run([cmd, ctx], env={"DOCKER_HOST": "unix:///nonexistent.sock"})
+            expect(rc == 2 and "a context from stdin or a URL is not supported" in err and
+                   ctx in err, (cmd, ctx, rc, err))
 
 
 @test
