@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctxd/buf.h"
+#include "ctxd/lazycurl.h"
 #include "ctxd/relay.h"
 
 struct ctxd_docker {
@@ -115,7 +116,8 @@ struct ctxd_docker *ctxd_docker_create(const struct ctxd_endpoint *ep, struct ct
 	}
 	d->curl = curl_easy_init();
 	if (!d->curl || !d->base || !d->describe) {
-		ctxd_error_set(err, "out of memory");
+		ctxd_error_set(err, "%s",
+			       !d->curl && ctxd_lazycurl_error() ? ctxd_lazycurl_error() : "out of memory");
 		ctxd_docker_destroy(d);
 		return NULL;
 	}

@@ -270,6 +270,26 @@ def plain_output_is_not_held_back():
         shutil.rmtree(d, ignore_errors=True)
 
 
+@test
+def libcurl_that_cannot_be_loaded():
+    """libcurl is opened when build first talks to Docker: one clear error
+    when it cannot be, and the commands that do not talk to Docker never
+    open it."""
+    os.environ["CTXD_LIBCURL"] = "/nonexistent/libcurl.so.4"
+    try:
+        rc, _, err, fake, _ = build_with(b"")
+        d = tempfile.mkdtemp(prefix="ctxd-fake-")
+        with open(os.path.join(d, "Dockerfile"), "w") as f:
+            f.write("FROM scratch\n")
+        p = subprocess.run([CTXD, "ls", "--no-daemon", d], capture_output=True, timeout=60)
+        shutil.rmtree(d)
+    finally:
+        del os.environ["CTXD_LIBCURL"]
+    fails_clearly(rc, err, "cannot load libcurl", "/nonexistent/libcurl.so.4")
+    expect(not fake.requests, f"requests: {fake.requests}")
+    expect(p.returncode == 0 and b"Dockerfile" in p.stdout, p.stderr)
+
+
 def main():
     global CTXD
     CTXD = ct.arguments().parse_args().ctxd
