@@ -6,7 +6,6 @@ input error).
     test_report.py --ctxd build/ctxd
 Ends with "cli-report: N passed, N failed"; exit 1 when any failed.
 """
-import argparse
 import json
 import os
 import shutil
@@ -14,38 +13,22 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import Skip, expect, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 def run(args, env=None, cwd=None):
-    e = dict(os.environ)
-    e.pop("DOCKER_BUILDKIT", None)
+    e = ct.ctxd_env()
     e.pop("GITHUB_STEP_SUMMARY", None)
-    if env:
-        e.update(env)
-    p = subprocess.run([CTXD] + args, env=e, cwd=cwd, capture_output=True, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    e.update(env or {})
+    return ct.run([CTXD] + args, env=e, cwd=cwd, timeout=120)
 
 
 def tree(files):
-    d = tempfile.mkdtemp(prefix="ctxd-report-")
-    for rel, content in files.items():
-        p = os.path.join(d, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb" if isinstance(content, bytes) else "w") as f:
-            f.write(content)
-    return d
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+    return ct.tree(files, prefix="ctxd-report-")
 
 
 def project(dockerfile="FROM scratch\nCOPY src /src\n"):
@@ -249,8 +232,7 @@ def html_treemap():
         expect(rc == 2 and "/nonexistent-dir/r.html" in err, (rc, err))
         browser = chromium()
         if not browser:
-            print("  html_treemap: chromium not installed: the page was not loaded (apt-get install chromium)")
-            return "skip"
+            raise Skip("chromium not installed: the page was not loaded (apt-get install chromium)")
         args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
                 "--window-size=1200,1400", "--enable-logging=stderr", "--v=0"]
         p = subprocess.run(args + ["--dump-dom", "file://" + page], capture_output=True, timeout=120)
@@ -296,25 +278,8 @@ def history():
 
 def main():
     global CTXD
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
-    args = ap.parse_args()
-    CTXD = os.path.abspath(args.ctxd)
-    passed = failed = skipped = 0
-    for fn in TESTS:
-        try:
-            r = fn()
-            if r == "skip":
-                skipped += 1
-                print(f"SKIP {fn.__name__}")
-            else:
-                passed += 1
-                print(f"ok   {fn.__name__}")
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-    print(f"cli-report: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    return 1 if failed else 0
+    CTXD = ct.arguments().parse_args().ctxd
+    return ct.run_tests("cli-report")
 
 
 if __name__ == "__main__":
