@@ -10,17 +10,8 @@ top=$PWD
 demo=${CTXD_DEMO_DIR:-/tmp/ctxd-demo}
 mkdir -p "$demo"
 
-deps=(meson ninja-build pkg-config gcc git python3 libuv1-dev libgit2-dev libxxhash-dev
-      libarchive-dev libpcre2-dev libjansson-dev libcmocka-dev docker.io busybox-static)
-missing=()
-for p in "${deps[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source packaging/deps.sh
+ctxd_install_missing "${ctxd_build_deps[@]}" docker.io busybox-static
 
 echo "== building ctxd"
 [ -d build ] || meson setup build >/dev/null

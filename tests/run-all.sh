@@ -15,23 +15,14 @@ top=$PWD
 # 20 s per target keeps the whole run (7 targets) within CI's 20 minutes
 fuzz_seconds=${FUZZ_SECONDS:-20}
 
-deps=(meson ninja-build pkg-config gcc clang python3 util-linux
-      libuv1-dev libgit2-dev libxxhash-dev libarchive-dev libpcre2-dev
-      libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev scdoc fish zsh
-      # the e2e suite: a private dockerd, a static busybox for its base
-      # image, TLS certificates, a loopback sshd
-      docker.io busybox-static openssl openssh-server openssh-client
-      # packaging: the .deb's build and lint, the RPM spec's check
-      dpkg-dev debhelper lintian rpm)
-missing=()
-for p in "${deps[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source packaging/deps.sh
+test_deps=(clang util-linux fish zsh
+           # the e2e suite: a private dockerd, a static busybox for its base
+           # image, TLS certificates, a loopback sshd
+           docker.io busybox-static openssl openssh-server openssh-client
+           # packaging: the .deb's build and lint, the RPM spec's check
+           dpkg-dev debhelper lintian rpm)
+ctxd_install_missing "${ctxd_build_deps[@]}" "${test_deps[@]}"
 
 # The oracle is the docker CLI 28.2.2 (first on PATH); never the old 20.10.
 docker_version=$(docker --version 2>/dev/null || true)
