@@ -28,8 +28,10 @@
 #include "ctxd/manifest.h"
 #include "ctxd/protocol.h"
 #include "ctxd/query.h"
+#include "ctxd/report_history.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
+#include "ctxd/summary.h"
 #include "ctxd/watch.h"
 
 /* How long a query waits for its sync cookie before rescanning. */
@@ -624,6 +626,23 @@ static bool onbuild_answer(void *ud, const char *image)
 	return !v || json_is_true(v);
 }
 
+/* The history record of a query for a command that keeps one: the end
+ * message says it was made, with build's growth warning or why the
+ * history could not be written (the client prints either). */
+static void record_history(const struct ctxd_context *ctx, const char *cmd,
+			   const struct ctxd_summary *sum, const struct ctxd_manifest *m, json_t *end)
+{
+	struct ctxd_buf w = {0};
+	struct ctxd_error err;
+
+	json_object_set_new(end, "recorded", json_true());
+	if (ctxd_history_record_run(ctx, cmd, sum, m, NULL, &w, &err) < 0)
+		json_object_set_new(end, "history_error", json_string(err.msg));
+	else if (w.len && !w.oom)
+		json_object_set_new(end, "history_warning", json_string(w.data));
+	ctxd_buf_free(&w);
+}
+
 /* A query: sync the project to now, then the scan over its index. The
  * walk's own error goes back marked, so the client reports it as a cold
  * walk would; anything else lets the client do the work itself. */
@@ -638,6 +657,7 @@ static int answer_query(struct conn *c, const json_t *msg)
 	struct ctxd_scan_source src;
 	struct ctxd_scan_options so = {0};
 	struct answer a = {.c = c};
+	struct ctxd_summary sum = {.next = answer_visit, .next_ud = &a};
 	struct project *p;
 	struct ctxd_error err;
 	bool walk_error = false;
@@ -675,16 +695,21 @@ static int answer_query(struct conn *c, const json_t *msg)
 	so.warn = answer_warn;
 	so.warn_ud = &a;
 	a.idx = ctxd_watch_index(p->w);
-	if (!(a.batch = json_array()) || (q.want_hashes && !(a.m = ctxd_manifest_create()))) {
+	/* the sent entries: for the hashes, and a history record's directories */
+	if (!(a.batch = json_array()) ||
+	    ((q.want_hashes || q.record) && !(a.m = ctxd_manifest_create()))) {
 		ctxd_error_set(&err, "out of memory");
 		goto fail;
 	}
-	if (ctxd_scan_run(ctx, &so, answer_visit, &a, &err) < 0 || flush_batch(&a) < 0)
+	if (ctxd_scan_run(ctx, &so, q.record ? ctxd_summary_visit : answer_visit,
+			  q.record ? (void *)&sum : (void *)&a, &err) < 0 || flush_batch(&a) < 0)
 		goto fail;
 	walk_error = false;
-	if (a.m && send_hashes(&a, &err) < 0)
+	if (q.want_hashes && send_hashes(&a, &err) < 0)
 		goto fail;
 	m = ctxd_protocol_message("end");
+	if (q.record)
+		record_history(ctx, q.record, &sum, a.m, m);
 	conn_send(c, m, false);
 	json_decref(m);
 	rc = 0;

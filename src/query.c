@@ -35,6 +35,7 @@ json_t *ctxd_query_encode(const struct ctxd_query *q)
 	json_object_set_new(m, "want_excluded", json_boolean(q->want_excluded));
 	json_object_set_new(m, "list_unread", json_boolean(q->list_unread));
 	json_object_set_new(m, "want_hashes", json_boolean(q->want_hashes));
+	set_str(m, "record", q->record);
 	for (size_t i = 0; i < q->nbuild_args; i++)
 		json_array_append_new(args, json_string(q->build_args[i]));
 	json_object_set_new(m, "build_args", args);
@@ -69,6 +70,12 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
 	q->want_excluded = json_is_true(json_object_get(msg, "want_excluded"));
 	q->list_unread = json_is_true(json_object_get(msg, "list_unread"));
 	q->want_hashes = json_is_true(json_object_get(msg, "want_hashes"));
+	q->record = get_str(msg, "record");
+	if (q->record && strcmp(q->record, "build") && strcmp(q->record, "pack") &&
+	    strcmp(q->record, "report")) {
+		ctxd_error_set(err, "query: \"record\" must be build, pack or report");
+		return -1;
+	}
 	q->onbuild = json_object_get(msg, "onbuild");
 	if (q->onbuild && !json_is_object(q->onbuild))
 		q->onbuild = NULL;
@@ -274,8 +281,12 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 			goto out;
 		}
 		type = ctxd_protocol_type(msg);
-		if (strcmp(type, "end") == 0)
+		if (strcmp(type, "end") == 0) {
+			if (h->recorded && json_is_true(json_object_get(msg, "recorded")))
+				h->recorded(h->recorded_ud, get_str(msg, "history_error"),
+					    get_str(msg, "history_warning"));
 			break;
+		}
 		if (strcmp(type, "error") == 0) {
 			const char *m = get_str(msg, "message");
 

@@ -352,36 +352,89 @@ static void top_insert(struct ctxd_history_dir *top, const char *name, size_t le
 		memmove(&top[i - 1], &top[i], (CTXD_HISTORY_TOP - i) * sizeof *top);
 }
 
+/* Adds size to the tally of path's top-level directory (files at the
+ * top belong to none). */
+static int tally_add(struct ctxd_history_tally *t, const char *path, size_t plen, uint64_t size)
+{
+	const char *slash = memchr(path, '/', plen);
+	size_t len, k;
+
+	if (!slash)
+		return 0;
+	len = (size_t)(slash - path);
+	for (k = 0; k < t->n && (strlen(t->dirs[k].name) != len || memcmp(t->dirs[k].name, path, len)); k++)
+		;
+	if (k == t->n) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 32;
+			struct ctxd_history_dir *g = realloc(t->dirs, cap * sizeof *g);
+
+			if (!g)
+				return -1;
+			t->dirs = g;
+			t->cap = cap;
+		}
+		if (!(t->dirs[k].name = strndup(path, len)))
+			return -1;
+		t->dirs[k].bytes = 0;
+		t->n++;
+	}
+	t->dirs[k].bytes += size;
+	return 0;
+}
+
+int ctxd_history_tally_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	struct ctxd_history_tally *t = ud;
+
+	if (!e->excluded && e->type == CTXD_ENTRY_FILE && tally_add(t, e->path, e->path_len, e->size) < 0) {
+		ctxd_error_set(err, "out of memory");
+		return -1;
+	}
+	return t->next ? t->next(t->next_ud, e, err) : 0;
+}
+
+void ctxd_history_tally_top(const struct ctxd_history_tally *t,
+			    struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1])
+{
+	memset(top, 0, (CTXD_HISTORY_TOP + 1) * sizeof *top);
+	for (size_t k = 0; k < t->n; k++) {
+		size_t i = CTXD_HISTORY_TOP;
+
+		if (top[i - 1].name && top[i - 1].bytes >= t->dirs[k].bytes)
+			continue;
+		while (i > 1 && (!top[i - 2].name || top[i - 2].bytes < t->dirs[k].bytes)) {
+			top[i - 1] = top[i - 2];
+			i--;
+		}
+		top[i - 1] = t->dirs[k];
+	}
+}
+
+void ctxd_history_tally_free(struct ctxd_history_tally *t)
+{
+	for (size_t k = 0; k < t->n; k++)
+		free(t->dirs[k].name);
+	free(t->dirs);
+	t->dirs = NULL;
+	t->n = t->cap = 0;
+}
+
 void ctxd_history_top_from_manifest(struct ctxd_history_record *rec, const struct ctxd_manifest *m)
 {
-	struct agg { const char *name; size_t len; uint64_t bytes; } *v = NULL;
-	size_t n = 0, cap = 0;
+	struct ctxd_history_tally t = {0};
+	struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1];
 
 	for (size_t i = 0; i < ctxd_manifest_count(m); i++) {
 		const struct ctxd_entry *e = ctxd_manifest_entry(m, i);
-		const char *slash = memchr(e->path, '/', e->path_len);
-		size_t len, k;
 
-		if (e->type != CTXD_ENTRY_FILE || !slash)
-			continue;
-		len = (size_t)(slash - e->path);
-		for (k = 0; k < n && (v[k].len != len || memcmp(v[k].name, e->path, len)); k++)
-			;
-		if (k == n) {
-			if (n == cap) {
-				struct agg *g = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof *g);
-
-				if (!g)
-					break;
-				v = g;
-			}
-			v[n++] = (struct agg){e->path, len, 0};
-		}
-		v[k].bytes += e->size;
+		if (e->type == CTXD_ENTRY_FILE && tally_add(&t, e->path, e->path_len, e->size) < 0)
+			break;
 	}
-	for (size_t k = 0; k < n; k++)
-		top_insert(rec->top, v[k].name, v[k].len, v[k].bytes);
-	free(v);
+	ctxd_history_tally_top(&t, top);
+	for (size_t i = 0; top[i].name; i++)
+		top_insert(rec->top, top[i].name, strlen(top[i].name), top[i].bytes);
+	ctxd_history_tally_free(&t);
 }
 
 int ctxd_history_record_run(const struct ctxd_context *ctx, const char *cmd,

@@ -34,6 +34,11 @@ struct ctxd_query {
 	 * them) for the sent files dedup would hash (ctxd_dedup_candidates),
 	 * after the entries: a client deduplicating reads no file to hash it. */
 	bool want_hashes;
+	/* The command whose run this is, when it goes in the history
+	 * (include/ctxd/report_history.h): "build", "pack" or "report"; NULL:
+	 * none. The daemon then records the run itself and says so at the end
+	 * of its answer, so the client records only what it walks itself. */
+	const char *record;
 };
 
 /* The "query" request for q; NULL on ENOMEM. */
@@ -72,6 +77,11 @@ struct ctxd_query_handlers {
 	void *warn_ud;
 	void (*hash)(void *ud, size_t n, const struct ctxd_hash *h, const struct ctxd_hash_key *key);
 	void *hash_ud;
+	/* With record: the daemon recorded the run. error: why the history
+	 * could not be written (NULL: it was); warning: build's growth
+	 * warning (NULL: none). NULL: dropped. */
+	void (*recorded)(void *ud, const char *error, const char *warning);
+	void *recorded_ud;
 };
 
 /* Nothing was visited, so the caller can do the work in-process: no

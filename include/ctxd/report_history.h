@@ -15,6 +15,7 @@
 #include "ctxd/context.h"
 #include "ctxd/error.h"
 #include "ctxd/manifest.h"
+#include "ctxd/scan.h"
 #include "ctxd/summary.h"
 
 #define CTXD_HISTORY_VERSION 1
@@ -67,6 +68,23 @@ int ctxd_history_growth_warning(const struct ctxd_history_record *v, size_t n,
 
 /* Fills rec's top directories from the sent files of m. */
 void ctxd_history_top_from_manifest(struct ctxd_history_record *rec, const struct ctxd_manifest *m);
+
+/* Sent bytes by top-level directory, added up entry by entry for a run
+ * with no manifest: ctxd_history_tally_visit is a ctxd_scan_visit_fn (ud:
+ * the tally) that passes every entry on to next. */
+struct ctxd_history_tally {
+	struct ctxd_history_dir *dirs; /* every top-level directory, names owned */
+	size_t n, cap;
+	ctxd_scan_visit_fn next;
+	void *next_ud;
+};
+
+int ctxd_history_tally_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err);
+/* The largest directories, largest first, into top (names borrowed from
+ * t; name NULL past the end): the rec_top of ctxd_history_record_run. */
+void ctxd_history_tally_top(const struct ctxd_history_tally *t,
+			    struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1]);
+void ctxd_history_tally_free(struct ctxd_history_tally *t);
 
 /* For a run of `cmd` on ctx (sum: its figures; m: its sent entries, for the
  * top directories, or NULL with top already filled in rec_top): appends

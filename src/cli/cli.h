@@ -14,8 +14,10 @@
 #include "ctxd/docker.h"
 #include "ctxd/gitview.h"
 #include "ctxd/manifest.h"
+#include "ctxd/report_history.h"
 #include "ctxd/scan.h"
 #include "ctxd/select.h"
+#include "ctxd/summary.h"
 
 /* Exit codes shared by every command. */
 enum {
@@ -75,6 +77,8 @@ struct cli_context_opts {
 	const char *git_filter_flag; /* --git-filter as given; NULL: not given */
 	bool no_summary;       /* set by the command when it prints no summary:
 				* git is then asked only if the filter is on */
+	const char *record;    /* set by the command whose runs go in the
+				* history: "build", "pack" or "report" */
 
 	/* Set by cli_context_open. */
 	struct ctxd_config cfg;           /* PATH/.ctxd.conf (cfg.file NULL: none) */
@@ -85,6 +89,12 @@ struct cli_context_opts {
 	struct ctxd_gitview *git;         /* git's view of the context; NULL: not asked */
 	struct ctxd_select *keep;         /* the Dockerfile's analysis when pruning
 					   * is off: what the git filter keeps */
+
+	/* Set by cli_scan when the daemon answered and recorded the run in
+	 * the history: why it could not (NULL: it did), build's growth
+	 * warning (NULL: none). */
+	bool history_recorded;
+	char *history_error, *history_warning;
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -168,6 +178,14 @@ void cli_context_scan_options(const struct cli_context_opts *o, const struct ctx
 
 /* Frees what the shared options (and cli_context_open) allocated. */
 void cli_context_opts_free(struct cli_context_opts *o);
+
+/* Records the run in the history (ctxd_history_record_run: sum, and m or
+ * top for its directories) unless the daemon did when it answered
+ * cli_scan, never both; then prints build's growth warning, or why the
+ * history could not be written, unless quiet. */
+void cli_record_history(struct cli_context_opts *o, const struct ctxd_context *ctx,
+			const struct ctxd_summary *sum, const struct ctxd_manifest *m,
+			const struct ctxd_history_dir *top, bool quiet);
 
 /* False when CTXD_DAEMON=0 tells the context commands to walk in-process
  * even when a daemon runs. */

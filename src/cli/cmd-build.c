@@ -127,8 +127,8 @@ static int write_iidfile(const char *path, const char *id, struct ctxd_error *er
 /* One warning line each, once per build: files sent that look like
  * credentials, and growth since the last build (the build is recorded in
  * the history either way). */
-static void build_warnings(const struct ctxd_context *ctx, const struct ctxd_summary *sum,
-			   const struct ctxd_manifest *m, bool quiet)
+static void build_warnings(struct cli_context_opts *co, const struct ctxd_context *ctx,
+			   const struct ctxd_summary *sum, const struct ctxd_manifest *m, bool quiet)
 {
 	struct ctxd_secrets s = {0};
 	struct ctxd_secrets_allow *allow = NULL;
@@ -145,13 +145,7 @@ static void build_warnings(const struct ctxd_context *ctx, const struct ctxd_sum
 			 s.n == 1 ? "s" : "", w.oom ? "" : w.data, s.n > 3 ? ", ..." : "");
 	}
 	ctxd_buf_free(&w);
-	if (ctxd_history_record_run(ctx, "build", sum, m, NULL, quiet ? NULL : &w, &err) < 0) {
-		if (!quiet)
-			cli_warn("history not recorded: %s", err.msg);
-	} else if (w.len) {
-		cli_warn("%s", w.data);
-	}
-	ctxd_buf_free(&w);
+	cli_record_history(co, ctx, sum, m, NULL, quiet);
 	ctxd_secrets_clear(&s);
 	ctxd_secrets_allow_destroy(allow);
 }
@@ -314,6 +308,7 @@ static int run(int argc, char **argv)
 		bo.compress = ctxd_docker_is_local(d) ? CTXD_COMPRESS_NONE : CTXD_COMPRESS_GZIP;
 
 	co.no_summary = bo.quiet;
+	co.record = "build";
 	if ((rc = cli_context_open(&co, d, &ctx, &sel)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
@@ -337,7 +332,7 @@ static int run(int argc, char **argv)
 	if ((co.dedup || !bo.quiet) && ctxd_dedup_run(m, ctx->rootfd, NULL, &err) < 0)
 		goto fail;
 	bo.dedup = co.dedup;
-	build_warnings(ctx, &sum, m, bo.quiet);
+	build_warnings(&co, ctx, &sum, m, bo.quiet);
 	regcfg = ctxd_auth_registry_config(&err);
 	if (!regcfg)
 		goto fail;

@@ -51,7 +51,10 @@ static int run(int argc, char **argv)
 	const char *output = "-";
 	struct ctxd_context *ctx = NULL;
 	struct ctxd_select *sel = NULL;
-	struct ctxd_summary sum = {.next = ctxd_pack_visit};
+	/* the sent bytes by directory, for the history */
+	struct ctxd_history_tally tally = {.next = ctxd_pack_visit};
+	struct ctxd_summary sum = {.next = ctxd_history_tally_visit, .next_ud = &tally};
+	struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1];
 	struct ctxd_buf line = {0};
 	bool quiet = false;
 	struct ctxd_outfile *of = NULL;
@@ -86,6 +89,7 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	co.no_summary = quiet;
+	co.record = "pack";
 	if ((rc = cli_context_open(&co, NULL, &ctx, &sel)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
@@ -125,7 +129,7 @@ static int run(int argc, char **argv)
 	pk = ctxd_pack_create(ctx->rootfd, ctx->root, CTXD_COMPRESS_NONE, ctxd_outfile_write, of, &err);
 	if (!pk)
 		goto fail;
-	sum.next_ud = pk;
+	tally.next_ud = pk;
 	if (m ? ctxd_dedup_pack(m, ctx->rootfd, ctx->root, pk, &err) < 0
 	      : cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;
@@ -140,6 +144,8 @@ static int run(int argc, char **argv)
 		of = NULL;
 		goto fail;
 	}
+	ctxd_history_tally_top(&tally, top);
+	cli_record_history(&co, ctx, &sum, m, m ? NULL : top, quiet);
 	if (!quiet) {
 		ctxd_summary_format(&sum, &line);
 		fprintf(stderr, "ctxd: packed %s\n", line.oom ? "the context" : line.data);
@@ -160,6 +166,7 @@ fail:
 	pending_temp = NULL;
 	ctxd_outfile_abort(of);
 out:
+	ctxd_history_tally_free(&tally);
 	ctxd_manifest_destroy(m);
 	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);

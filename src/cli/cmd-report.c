@@ -121,20 +121,19 @@ out:
 	return rc;
 }
 
-/* The history gets one record per report; a history that cannot be
- * written costs a warning, not the report. */
-static void record_history(const struct ctxd_report *r)
+/* The history gets one record per report (the daemon's, when it
+ * answered); a history that cannot be written costs a warning, not the
+ * report. */
+static void record_history(struct cli_context_opts *co, const struct ctxd_report *r)
 {
 	struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1] = {0};
-	struct ctxd_error err;
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->root->nkids && n < CTXD_HISTORY_TOP; i++)
 		if (r->root->kids[i]->by[CTXD_REASON_SENT].bytes)
 			top[n++] = (struct ctxd_history_dir){(char *)r->root->kids[i]->name,
 							     r->root->kids[i]->by[CTXD_REASON_SENT].bytes};
-	if (ctxd_history_record_run(r->ctx, "report", &r->sum, NULL, top, NULL, &err) < 0)
-		cli_warn("history not recorded: %s", err.msg);
+	cli_record_history(co, r->ctx, &r->sum, NULL, top, false);
 }
 
 static int show_history(struct cli_context_opts *co)
@@ -284,6 +283,7 @@ static int run(int argc, char **argv)
 		have_baseline = true;
 	}
 	co.no_summary = true; /* the report asks git for its savings itself */
+	co.record = "report";
 	if (cli_context_open(&co, NULL, &ctx, &sel) != CLI_OK)
 		goto out;
 	if (!(allow = ctxd_secrets_allow_load(ctx->root, &err)))
@@ -354,7 +354,7 @@ static int run(int argc, char **argv)
 		goto out;
 	if (html && write_html(r, checking ? &res : NULL, &limits, html, &err) < 0)
 		goto fail;
-	record_history(r);
+	record_history(&co, r);
 	if (save_baseline && ctxd_baseline_save(r, save_baseline, &err) < 0)
 		goto fail;
 	rc = CLI_OK;
@@ -429,8 +429,9 @@ const struct cli_command cli_cmd_report = {
 		"                         treemap of docker's context (click to zoom, hover\n"
 		"                         for sizes; sent against pruned) and the tables\n"
 		"      --history          print this context's recorded sizes over time (each\n"
-		"                         report and build appends one record to\n"
-		"                         $XDG_STATE_HOME/ctxd/history.jsonl) and exit\n"
+		"                         report, pack and build appends one record to\n"
+		"                         $XDG_STATE_HOME/ctxd/history.jsonl, the daemon's\n"
+		"                         when it answered) and exit\n"
 		CLI_CONTEXT_OPTS_HELP
 		"\n"
 		"Exit status: 0 ok; 1 over a limit (--budget, --max-growth, --fail-on-secrets);\n"

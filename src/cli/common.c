@@ -310,6 +310,8 @@ void cli_context_scan_options(const struct cli_context_opts *o, const struct ctx
 
 void cli_context_opts_free(struct cli_context_opts *o)
 {
+	free(o->history_error);
+	free(o->history_warning);
 	ctxd_select_destroy(o->keep);
 	ctxd_gitview_destroy(o->git);
 	ctxd_config_free(&o->cfg);
@@ -351,6 +353,37 @@ bool cli_daemon_wanted(void)
 	return !v || strcmp(v, "0") != 0;
 }
 
+static void daemon_recorded(void *ud, const char *error, const char *warning)
+{
+	struct cli_context_opts *o = ud;
+
+	o->history_recorded = true;
+	o->history_error = error ? strdup(error) : NULL;
+	o->history_warning = warning ? strdup(warning) : NULL;
+}
+
+void cli_record_history(struct cli_context_opts *o, const struct ctxd_context *ctx,
+			const struct ctxd_summary *sum, const struct ctxd_manifest *m,
+			const struct ctxd_history_dir *top, bool quiet)
+{
+	struct ctxd_buf w = {0};
+	struct ctxd_error err;
+
+	if (!o->history_recorded) {
+		if (ctxd_history_record_run(ctx, o->record, sum, m, top, quiet ? NULL : &w, &err) < 0) {
+			if (!quiet)
+				cli_warn("history not recorded: %s", err.msg);
+		} else if (w.len && !w.oom) {
+			cli_warn("%s", w.data);
+		}
+	} else if (!quiet && o->history_error) {
+		cli_warn("history not recorded: %s", o->history_error);
+	} else if (!quiet && o->history_warning) {
+		cli_warn("%s", o->history_warning);
+	}
+	ctxd_buf_free(&w);
+}
+
 /* A hash the daemon sent for the n-th sent entry, kept when that entry of
  * the manifest is the file it was computed for (dedup checks the key
  * against the file again before trusting it). */
@@ -390,6 +423,7 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.want_excluded = so->want_excluded,
 		.list_unread = so->list_unread,
 		.want_hashes = m != NULL,
+		.record = o->record,
 	};
 	struct ctxd_query_handlers h = {
 		.visit = so->git ? git_fill_visit : visit,
@@ -398,6 +432,8 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.warn_ud = so->warn_ud,
 		.hash = m ? take_hash : NULL,
 		.hash_ud = &hi,
+		.recorded = daemon_recorded,
+		.recorded_ud = o,
 	};
 	int rc;
 

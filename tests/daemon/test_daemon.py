@@ -57,14 +57,14 @@ def run(sock, args, timeout=60):
 class Daemon:
     """A foreground daemon on a private socket, stopped by pid."""
 
-    def __init__(self, sock=None, args=(), **popen):
+    def __init__(self, sock=None, args=(), env=None, **popen):
         self.dir = None
         if sock is None:
             self.dir = sockdir()
             sock = os.path.join(self.dir, "ctxd.sock")
         self.sock = sock
         self.proc = subprocess.Popen([CTXD, "daemon", "--foreground"] + list(args),
-                                     env=env_for(sock), stderr=subprocess.PIPE, **popen)
+                                     env=env_for(sock, env), stderr=subprocess.PIPE, **popen)
         self.wait_ready()
 
     def wait_ready(self):
@@ -516,6 +516,68 @@ def report_asks_the_daemon_and_says_the_same():
     finally:
         dm.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def history_lines(state):
+    path = os.path.join(state, "ctxd", "history.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+@test
+def history_is_recorded_by_whoever_walked_once():
+    # the daemon and the client keep their histories apart here, so each
+    # record shows who made it
+    dstate, cstate = tempfile.mkdtemp(prefix="ctxd-dstate-"), tempfile.mkdtemp(prefix="ctxd-cstate-")
+    dm = Daemon(env={"XDG_STATE_HOME": dstate})
+    bad = None
+    env = env_for(dm.sock, {"XDG_STATE_HOME": cstate})
+    try:
+        root = os.path.join(dm.dir, "proj")
+        report_project(root)
+
+        def ctxd(*args, e=env):
+            p = subprocess.run([CTXD] + list(args), env=e, capture_output=True, timeout=60)
+            expect(p.returncode == 0, f"{args}: {p.returncode} {p.stderr!r}")
+            return p
+
+        ctxd("report", root)
+        ctxd("pack", "-o", os.devnull, root)
+        ctxd("ls", root)  # ls keeps no history
+        d = history_lines(dstate)
+        expect([r["cmd"] for r in d] == ["report", "pack"] and not history_lines(cstate),
+               f"the daemon's answers: daemon recorded {d}, the client {history_lines(cstate)}")
+        ctxd("report", "--no-daemon", root)
+        ctxd("pack", "--no-daemon", "-o", os.devnull, root)
+        c = history_lines(cstate)
+        expect([r["cmd"] for r in c] == ["report", "pack"] and len(history_lines(dstate)) == 2,
+               f"in-process runs: client recorded {c}, the daemon {history_lines(dstate)}")
+        # the same figures whoever recorded them
+        for a, b in zip(d, c):
+            for k in ("context", "dockerfile", "files", "bytes", "docker_files", "top"):
+                expect(a[k] == b[k], f"{a['cmd']} {k}: daemon {a[k]} / client {b[k]}")
+        expect(d[0]["top"] and d[0]["bytes"] > 0, d[0])
+        # --history reads the client's file; the daemon's shows with its state
+        out = ctxd("report", "--history", root, e=env_for(dm.sock, {"XDG_STATE_HOME": dstate})).stdout
+        expect(b"report" in out and b"pack" in out, out)
+        # a history the daemon cannot write: the client says so, the run goes on
+        notadir = os.path.join(dstate, "file")
+        open(notadir, "w").close()
+        bad = Daemon(env={"XDG_STATE_HOME": notadir})
+        benv = env_for(bad.sock, {"XDG_STATE_HOME": cstate})
+        p = ctxd("report", root, e=benv)
+        expect(b"history not recorded" in p.stderr, p.stderr)
+        expect(len(history_lines(cstate)) == 2, "the client recorded what the daemon answered")
+        p = ctxd("pack", "-q", "-o", os.devnull, root, e=benv)
+        expect(not p.stderr, f"pack -q printed {p.stderr!r}")
+    finally:
+        if bad:
+            bad.stop()
+        dm.stop()
+        shutil.rmtree(dstate, ignore_errors=True)
+        shutil.rmtree(cstate, ignore_errors=True)
 
 
 WATCHES = "/proc/sys/fs/inotify/max_user_watches"
