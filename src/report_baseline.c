@@ -360,40 +360,41 @@ static void limit_lines(const struct ctxd_budget_result *res, const struct ctxd_
 	}
 }
 
-void ctxd_budget_text(const struct ctxd_budget_result *res, const struct ctxd_budget *limits,
-		      struct ctxd_buf *o)
+/* The limits and the paths that grew most: text for a terminal, or
+ * markdown. */
+static void budget_out(const struct ctxd_budget_result *res, const struct ctxd_budget *limits,
+		       bool md, struct ctxd_buf *o)
 {
 	char a[16], b[16], c[16];
 
-	ctxd_buf_puts(o, "\nBudget\n");
-	limit_lines(res, limits, o, "  ");
-	if (res->ngrew) {
-		ctxd_buf_puts(o, "  grew most:\n");
-		for (size_t i = 0; i < res->ngrew; i++)
-			ctxd_buf_printf(o, "    %-40s %10s -> %-10s (+%s)\n",
-					*res->grew[i].path ? res->grew[i].path : ".",
-					ctxd_units_human(res->grew[i].before, a),
-					ctxd_units_human(res->grew[i].after, b),
-					ctxd_units_human(res->grew[i].after - res->grew[i].before, c));
+	ctxd_buf_puts(o, md ? "\n#### Budget\n\n" : "\nBudget\n");
+	limit_lines(res, limits, o, md ? "- " : "  ");
+	if (res->ngrew)
+		ctxd_buf_puts(o, md ? "\n| grew most | before | after | growth |\n|---|---:|---:|---:|\n"
+				    : "  grew most:\n");
+	for (size_t i = 0; i < res->ngrew; i++) {
+		const char *path = *res->grew[i].path ? res->grew[i].path : ".";
+
+		ctxd_units_human(res->grew[i].before, a);
+		ctxd_units_human(res->grew[i].after, b);
+		ctxd_units_human(res->grew[i].after - res->grew[i].before, c);
+		if (md)
+			ctxd_buf_printf(o, "| `%s` | %s | %s | +%s |\n", path, a, b, c);
+		else
+			ctxd_buf_printf(o, "    %-40s %10s -> %-10s (+%s)\n", path, a, b, c);
 	}
+}
+
+void ctxd_budget_text(const struct ctxd_budget_result *res, const struct ctxd_budget *limits,
+		      struct ctxd_buf *o)
+{
+	budget_out(res, limits, false, o);
 }
 
 void ctxd_budget_markdown(const struct ctxd_budget_result *res, const struct ctxd_budget *limits,
 			  struct ctxd_buf *o)
 {
-	char a[16], b[16], c[16];
-
-	ctxd_buf_puts(o, "\n#### Budget\n\n");
-	limit_lines(res, limits, o, "- ");
-	if (res->ngrew) {
-		ctxd_buf_puts(o, "\n| grew most | before | after | growth |\n|---|---:|---:|---:|\n");
-		for (size_t i = 0; i < res->ngrew; i++)
-			ctxd_buf_printf(o, "| `%s` | %s | %s | +%s |\n",
-					*res->grew[i].path ? res->grew[i].path : ".",
-					ctxd_units_human(res->grew[i].before, a),
-					ctxd_units_human(res->grew[i].after, b),
-					ctxd_units_human(res->grew[i].after - res->grew[i].before, c));
-	}
+	budget_out(res, limits, true, o);
 }
 
 json_t *ctxd_budget_json(const struct ctxd_budget_result *res, const struct ctxd_budget *limits)
