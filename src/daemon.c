@@ -36,7 +36,10 @@
 
 /* How long a query waits for its sync cookie before rescanning. */
 #define SYNC_TIMEOUT_MS 2000
-/* Entries per message: a small first one, so the client starts early. */
+/* Entries per message: a small first one, so the client starts early, and
+ * each next one twice as big up to BATCH, so the client is never waiting
+ * on a big message to decode before it has enough to write its first
+ * block. */
 #define FIRST_BATCH 32
 #define BATCH 1024
 
@@ -567,7 +570,8 @@ static int answer_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error 
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	if (json_array_size(a->batch) >= (a->sent ? BATCH : FIRST_BATCH) && flush_batch(a) < 0) {
+	if (json_array_size(a->batch) >= (a->sent < 6 ? (size_t)FIRST_BATCH << a->sent : BATCH) &&
+	    flush_batch(a) < 0) {
 		ctxd_error_set(err, "the client went away");
 		return -1;
 	}
