@@ -13,7 +13,6 @@ daemon killed mid-query costs a warning and an in-process answer.
     test_consistency.py --ctxd build/ctxd [--mutations 5000] [--seed 1]
 Ends with "consistency: N passed, N failed".
 """
-import argparse
 import json
 import os
 import random
@@ -21,20 +20,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ctxdtest as ct  # noqa: E402
 
 CTXD = None
 SOCK = None
 
 
 def env(extra=None):
-    e = dict(os.environ)
-    e.pop("CTXD_DAEMON", None)
-    e["CTXD_SOCKET"] = SOCK
-    e.pop("DOCKER_BUILDKIT", None)
-    e.update(extra or {})
-    return e
+    return ct.ctxd_env(extra, sock=SOCK)
 
 
 def ctxd(*args, check=True):
@@ -213,26 +209,23 @@ def set_watches(n):
 
 def main():
     global CTXD, SOCK
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
+    ap = ct.arguments()
     ap.add_argument("--mutations", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    CTXD = os.path.abspath(a.ctxd)
-    top = tempfile.mkdtemp(prefix="ctxd-daemon-cons-")
-    os.chmod(top, 0o700)
+    CTXD = a.ctxd
+    top = ct.sockdir(prefix="ctxd-daemon-cons-")
     SOCK = os.path.join(top, "ctxd.sock")
     rng = random.Random(a.seed)
-    passed = failed = 0
+    tally = ct.Tally()
     t0 = time.monotonic()
 
     def report(ok, msg):
-        nonlocal passed, failed
         if ok:
-            passed += 1
+            tally.passed += 1
         else:
-            failed += 1
+            tally.failed += 1
             print("FAIL", msg, flush=True)
 
     d = Daemon()
@@ -304,13 +297,12 @@ def main():
                f"no daemon: exit {p.returncode}, stderr {p.stderr[-300:]!r}")
     finally:
         d.stop()
-        if failed or sys.exc_info()[0]:
+        if tally.failed or sys.exc_info()[0]:
             with open(SOCK + ".test.log", errors="replace") as f:
                 print("the daemon's log ends:\n" + "".join(f.readlines()[-30:]))
         shutil.rmtree(top, ignore_errors=True)
     print(f"took {time.monotonic() - t0:.1f} s")
-    print(f"consistency: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.summary("consistency")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ shutdown, and bad clients costing only their own connection.
     test_daemon.py --ctxd build/ctxd
 Ends with "daemon: N passed, N failed"; exit 1 when any failed.
 """
-import argparse
 import json
 import os
 import shutil
@@ -19,39 +18,19 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ctxdtest import expect, sockdir, test  # noqa: E402
+import ctxdtest as ct  # noqa: E402
+
 CTXD = None
-RESULTS = []
-
-
-def test(fn):
-    RESULTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def sockdir():
-    d = tempfile.mkdtemp(prefix="ctxd-dmn-")
-    os.chmod(d, 0o700)
-    return d
 
 
 def env_for(sock, extra=None):
-    e = dict(os.environ)
-    e.pop("CTXD_DAEMON", None)
-    e["CTXD_SOCKET"] = sock
-    e.pop("DOCKER_BUILDKIT", None)
-    if extra:
-        e.update(extra)
-    return e
+    return ct.ctxd_env(extra, sock=sock)
 
 
 def run(sock, args, timeout=60):
-    p = subprocess.run([CTXD] + args, env=env_for(sock), capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return ct.run([CTXD] + args, env=env_for(sock), timeout=timeout)
 
 
 class Daemon:
@@ -632,24 +611,11 @@ def degraded_project_watches_again_once_the_limit_is_raised():
 
 def main():
     global CTXD
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ctxd", required=True)
-    ap.add_argument("-k", default="")
+    ap = ct.arguments()
+    ap.add_argument("-k", action="append", default=[], help="run only tests whose name contains this")
     a = ap.parse_args()
-    CTXD = os.path.abspath(a.ctxd)
-    passed = failed = 0
-    for fn in RESULTS:
-        if a.k not in fn.__name__:
-            continue
-        try:
-            fn()
-            passed += 1
-            print(f"ok   {fn.__name__}")
-        except Exception as e:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-    print(f"daemon: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    CTXD = a.ctxd
+    sys.exit(ct.run_tests("daemon", only=a.k))
 
 
 if __name__ == "__main__":
