@@ -390,6 +390,51 @@ static void baseline_bad_files(void **state)
 	free(d);
 }
 
+/* The history's directories tallied as entries stream by: sent files
+ * only, by top-level directory, the largest first, files at the top in
+ * none; every entry passed on. */
+static int count_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
+{
+	(void)e;
+	(void)err;
+	++*(int *)ud;
+	return 0;
+}
+
+static void history_tally(void **state)
+{
+	int passed = 0;
+	struct ctxd_history_tally t = {.next = count_visit, .next_ud = &passed};
+	struct ctxd_history_dir top[CTXD_HISTORY_TOP + 1];
+	struct {
+		const char *path;
+		uint64_t size;
+		bool excluded;
+		enum ctxd_entry_type type;
+	} es[] = {
+		{"src/a.c", 10, false, CTXD_ENTRY_FILE}, {"lib/x/y.c", 30, false, CTXD_ENTRY_FILE},
+		{"src/b.c", 25, false, CTXD_ENTRY_FILE}, {"top.txt", 99, false, CTXD_ENTRY_FILE},
+		{"node_modules/z", 500, true, CTXD_ENTRY_FILE}, {"src", 0, false, CTXD_ENTRY_DIR},
+	};
+	struct ctxd_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof es / sizeof *es; i++) {
+		struct ctxd_entry e = {.path = es[i].path, .path_len = strlen(es[i].path), .size = es[i].size,
+				       .excluded = es[i].excluded, .type = es[i].type};
+
+		assert_int_equal(ctxd_history_tally_visit(&t, &e, &err), 0);
+	}
+	assert_int_equal(passed, 6);
+	ctxd_history_tally_top(&t, top);
+	assert_string_equal(top[0].name, "src");
+	assert_int_equal(top[0].bytes, 35);
+	assert_string_equal(top[1].name, "lib");
+	assert_int_equal(top[1].bytes, 30);
+	assert_null(top[2].name);
+	ctxd_history_tally_free(&t);
+}
+
 static void history_records_and_warns(void **state)
 {
 	char *d = tu_mkdtemp(), path[4096];
@@ -446,6 +491,7 @@ int main(void)
 		cmocka_unit_test(baseline_roundtrip_and_growth),
 		cmocka_unit_test(baseline_bad_files),
 		cmocka_unit_test(history_records_and_warns),
+		cmocka_unit_test(history_tally),
 	};
 
 	return TU_RUN("report", tests);
