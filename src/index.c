@@ -739,17 +739,23 @@ oom:
 	return -1;
 }
 
-static bool same_thing(const struct ctxd_index_node *k, const struct stat *st, const char *target,
-		       size_t tlen)
+static bool same_thing(const struct ctxd_index *idx, const struct ctxd_index_node *k,
+		       const struct stat *st, const char *target, size_t tlen)
 {
 	if ((k->mode & S_IFMT) != (st->st_mode & S_IFMT) || k->ino != st->st_ino || k->dev != st->st_dev)
 		return false;
 	if (S_ISLNK(st->st_mode))
 		return target && k->link_len == tlen && memcmp(k->name + k->name_len + 1, target, tlen) == 0;
-	/* a directory that became readable or unreadable is listed again */
-	if (S_ISDIR(st->st_mode))
-		return !(k->flags & N_GONE) && k->mode == st->st_mode && k->uid == st->st_uid && k->gid == st->st_gid;
-	return true;
+	if (!S_ISDIR(st->st_mode))
+		return true;
+	/* listed again: a directory whose inode was freed (a new one may have
+	 * its number), one that vanished while it was listed (no watch, no
+	 * entries: one made again at its name may have its number too), and
+	 * one that became readable or unreadable */
+	if ((k->flags & N_GONE) || k->err ||
+	    ((k->flags & N_LISTED) && idx->hooks.watch_dir && k->tag < 0))
+		return false;
+	return k->mode == st->st_mode && k->uid == st->st_uid && k->gid == st->st_gid;
 }
 
 int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, const char *name,
@@ -792,7 +798,7 @@ int ctxd_index_refresh(struct ctxd_index *idx, struct ctxd_index_node *dir, cons
 	at = kid_find(dir, name, &found);
 	if (found)
 		k = dir->kids[at];
-	if (k && exists && same_thing(k, &st, target, tlen)) {
+	if (k && exists && same_thing(idx, k, &st, target, tlen)) {
 		uint32_t was = k->nlink;
 
 		node_restat(k, &st);

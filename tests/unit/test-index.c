@@ -152,6 +152,44 @@ static void test_refresh(void **state)
 	free(root);
 }
 
+/* Watches every directory but d, as if d vanished between its stat and
+ * its watch; remembers the root. */
+static int lose_d(void *ud, struct ctxd_index_node *dir, const char *path)
+{
+	size_t len = strlen(path);
+
+	(void)ud;
+	if (strcmp(path, want_path) == 0)
+		found = dir;
+	if (len >= 2 && strcmp(path + len - 2, "/d") == 0)
+		return 0;
+	ctxd_index_node_set_tag(dir, 1);
+	return 0;
+}
+
+static void test_unwatched_dir_relisted(void **state)
+{
+	char *root = tu_mkdtemp();
+	struct ctxd_index_hooks h = {.watch_dir = lose_d};
+	struct ctxd_index *idx;
+	struct ctxd_error err;
+
+	(void)state;
+	tu_write(root, "Dockerfile", "FROM scratch\n");
+	tu_write(root, "d/old.txt", "old\n");
+	assert_int_equal(ctxd_index_create(root, &h, &idx, &err), 0);
+	want_path = root;
+	assert_int_equal(ctxd_index_build(idx, &err), 0);
+	/* the directory at d (same inode, as ext4 would give a new one) gets
+	 * a file nothing reported; the next event naming d lists it again */
+	tu_write(root, "d/new.txt", "new\n");
+	assert_int_equal(ctxd_index_refresh(idx, found, "d", &err), 0);
+	tw_expect_same(root, idx);
+	ctxd_index_destroy(idx);
+	tu_rmtree(root);
+	free(root);
+}
+
 static void test_hash_cache(void **state)
 {
 	char *root = tu_mkdtemp();
@@ -221,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_equals_disk),
 		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_unwatched_dir_relisted),
 		cmocka_unit_test(test_hash_cache),
 		cmocka_unit_test(test_hook_failure),
 		cmocka_unit_test(test_missing_root),
