@@ -88,20 +88,37 @@ def rss_kib(pid):
 
 
 log = open(os.path.join(work, "daemon.log"), "w")
-d = subprocess.Popen([ctxd, "daemon", "--foreground"], env=env, stdout=log, stderr=log)
+
+
+def start_daemon():
+    """A fresh daemon per preset: its RSS growth is that tree's index alone."""
+    p = subprocess.Popen([ctxd, "daemon", "--foreground"], env=env, stdout=log, stderr=log)
+    for _ in range(100):
+        if subprocess.run([ctxd, "status"], env=env, capture_output=True).returncode == 0:
+            return p
+        time.sleep(0.05)
+    raise SystemExit("the daemon did not start")
+
+
+def stop_daemon(p):
+    p.send_signal(signal.SIGTERM)
+    p.wait()
+
+
+d = None
 sink = subprocess.Popen([sys.executable, os.path.join(shared, "docker_sink.py"), "--socket", sink_sock],
                         stderr=subprocess.DEVNULL)
 lock = open("/tmp/ctxd-build.lock", "a")
 rows = []
 try:
     for _ in range(100):
-        if subprocess.run([ctxd, "status"], env=env, capture_output=True).returncode == 0 and \
-                os.path.exists(sink_sock):
+        if os.path.exists(sink_sock):
             break
         time.sleep(0.05)
-    assert sink.poll() is None and d.poll() is None, "the daemon or the sink did not start"
+    assert sink.poll() is None, "the sink did not start"
     for preset in presets:
         root = os.path.join(top, preset)
+        d = start_daemon()
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             subprocess.run([ctxd, "pack", "--exact", "-q", "--no-daemon", "-o", "/dev/null", root],
@@ -139,10 +156,11 @@ try:
                          pruned_cold=t[3], docker=t[4], ls_warm=t[5],
                          rss=(after - before) * 1024 / max(proj["entries"], 1),
                          index=proj["bytes_per_entry"], edit=statistics.median(edit)))
-        subprocess.run([ctxd, "unwatch", root], env=env, capture_output=True)
+        stop_daemon(d)
+        d = None
 finally:
-    d.send_signal(signal.SIGTERM)
-    d.wait()
+    if d:
+        stop_daemon(d)
     sink.terminate()
     sink.wait()
     shutil.rmtree(work, ignore_errors=True)
