@@ -112,6 +112,18 @@ def run(argv, env=None, cwd=None, timeout=60, stdin=None):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+def wait_until(cond, seconds=30.0, step=0.01):
+    """Polls cond until it is true or seconds pass (a deadline, not a count
+    of tries: a loaded machine makes each try slower); returns cond's last
+    value."""
+    end = time.monotonic() + seconds
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
 def tree(files, prefix="ctxd-test-"):
     """A new temp dir holding files ({relative path: str or bytes})."""
     d = tempfile.mkdtemp(prefix=prefix)
