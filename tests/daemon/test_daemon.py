@@ -258,7 +258,8 @@ def socket_activation():
     # the shell moves the socket to fd 3, as systemd passes it (a dup2 in
     # preexec_fn would be closed again by close_fds unless fd was 3 already)
     e = env_for(sock, {"LISTEN_FDS": "1"})
-    p = subprocess.Popen(["sh", "-c", f'exec 3<&{fd} {fd}<&-; LISTEN_PID=$$ exec "$0" daemon', CTXD],
+    move = f"exec 3<&{fd} {fd}<&-; " if fd != 3 else ""
+    p = subprocess.Popen(["sh", "-c", move + 'LISTEN_PID=$$ exec "$0" daemon', CTXD],
                          env=e, stderr=subprocess.PIPE, pass_fds=(fd,))
     try:
         expect(ct.wait_until(lambda: run(sock, ["status"])[0] == 0),
