@@ -585,6 +585,21 @@ unsigned ctxd_index_hook_failed(const struct ctxd_index *idx, int *first_errno)
 	return idx->hook_failed;
 }
 
+/* Re-reads the stat of a name of a multiply-linked inode (a name that
+ * moved meanwhile is left to its own events). */
+static int restat_link(struct ctxd_index *idx, struct ctxd_index_node *n)
+{
+	char *path = ctxd_index_node_path(idx, n);
+	struct stat st;
+
+	if (!path)
+		return -1;
+	if (lstat(path, &st) == 0 && st.st_ino == n->ino && st.st_dev == n->dev)
+		node_restat(n, &st);
+	free(path);
+	return 0;
+}
+
 /* Re-reads the other names of a multiply-linked inode: a link or unlink
  * moves their link count and ctime without an event in their directory,
  * and a write through one name changes what every name shows. Names read
@@ -595,23 +610,24 @@ static void refresh_peers(struct ctxd_index *idx, const struct ctxd_index_node *
 {
 	for (size_t i = 0; i < idx->nmulti; i++) {
 		struct ctxd_index_node *p = idx->multi[i];
-		char *path;
-		struct stat st;
 
 		if (p == n || p->dev != dev || p->ino != ino)
 			continue;
-		path = ctxd_index_node_path(idx, p);
-		if (path && lstat(path, &st) == 0 && st.st_ino == p->ino && st.st_dev == p->dev) {
-			uint32_t was = p->nlink;
-
-			node_restat(p, &st);
-			if (was > 1 && p->nlink <= 1) {
-				multi_del(idx, p);
-				i--;
-			}
+		/* out of memory: the next query's ctxd_index_restat_links retries */
+		if (restat_link(idx, p) == 0 && p->nlink <= 1) {
+			multi_del(idx, p);
+			i--;
 		}
-		free(path);
 	}
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct inode_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 static int cmp_inode(const void *a, const void *b)
@@ -619,9 +635,7 @@ static int cmp_inode(const void *a, const void *b)
 	const struct ctxd_index_node *x = *(const struct ctxd_index_node *const *)a;
 	const struct ctxd_index_node *y = *(const struct ctxd_index_node *const *)b;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return cmp_key(&(struct inode_key){x->dev, x->ino}, &(struct inode_key){y->dev, y->ino});
 }
 
 /* multi, sorted by inode, in *out (malloc'd; NULL when empty). */
@@ -647,30 +661,6 @@ static size_t group_end(struct ctxd_index_node **v, size_t n, size_t i, uint32_t
 	for (j = i; j < n && v[j]->dev == v[i]->dev && v[j]->ino == v[i]->ino; j++)
 		*links = v[j]->nlink > *links ? v[j]->nlink : *links;
 	return j;
-}
-
-/* Re-reads the stat of a name of a multiply-linked inode (a name that
- * moved meanwhile is left to its own events). */
-static int restat_link(struct ctxd_index *idx, struct ctxd_index_node *n)
-{
-	char *path = ctxd_index_node_path(idx, n);
-	struct stat st;
-
-	if (!path)
-		return -1;
-	if (lstat(path, &st) == 0 && st.st_ino == n->ino && st.st_dev == n->dev)
-		node_restat(n, &st);
-	free(path);
-	return 0;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-	const struct inode_key *x = a, *y = b;
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 /* Re-reads every name of an inode in want (sorted) that was read with
