@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #define READ_CHUNK (1u << 20)
+/* Output is held until this much is ready (or ctxd_pack_flush): big writes
+ * for throughput, but never more than one buffer behind the reads. */
+#define OUT_CHUNK (256u << 10)
 
 struct ctxd_pack {
 	struct archive *a;
@@ -25,10 +28,37 @@ struct ctxd_pack {
 	bool wfailed;
 	bool finished; /* a clean end was written; otherwise nothing more may be */
 	char *buf;
+	char *out; /* OUT_CHUNK bytes, out_len of them not yet written */
+	size_t out_len;
 	char *name; /* path with '/' for directories */
 	size_t name_cap;
 	struct ctxd_pack_stats stats;
 };
+
+/* Hands buf to the writer; the stats say what it has been given. */
+static int emit(struct ctxd_pack *pk, const void *buf, size_t len)
+{
+	/* filter 0 is the compressor (or the plain writer): what went into it */
+	pk->stats.tar_bytes = (uint64_t)archive_filter_bytes(pk->a, 0);
+	if (pk->write(pk->ud, buf, len, &pk->werr) < 0) {
+		pk->wfailed = true;
+		return -1;
+	}
+	pk->stats.stream_bytes += len;
+	return 0;
+}
+
+static int drain(struct ctxd_pack *pk)
+{
+	if (pk->wfailed)
+		return -1;
+	if (!pk->out_len)
+		return 0;
+	if (emit(pk, pk->out, pk->out_len) < 0)
+		return -1;
+	pk->out_len = 0;
+	return 0;
+}
 
 static la_ssize_t on_write(struct archive *a, void *ud, const void *buf, size_t len)
 {
@@ -37,13 +67,15 @@ static la_ssize_t on_write(struct archive *a, void *ud, const void *buf, size_t 
 	(void)a;
 	if (!pk->write) /* destroyed mid-stream: never pad out a broken entry */
 		return -1;
-	/* filter 0 is the compressor (or the block writer): what went into it */
-	pk->stats.tar_bytes = (uint64_t)archive_filter_bytes(pk->a, 0);
-	if (pk->write(pk->ud, buf, len, &pk->werr) < 0) {
-		pk->wfailed = true;
+	if (pk->out_len + len > OUT_CHUNK && drain(pk) < 0)
 		return -1;
+	if (len >= OUT_CHUNK) {
+		if (emit(pk, buf, len) < 0)
+			return -1;
+	} else {
+		memcpy(pk->out + pk->out_len, buf, len);
+		pk->out_len += len;
 	}
-	pk->stats.stream_bytes += len;
 	return (la_ssize_t)len;
 }
 
@@ -61,7 +93,8 @@ struct ctxd_pack *ctxd_pack_create(int rootfd, const char *root, enum ctxd_compr
 	struct ctxd_pack *pk = calloc(1, sizeof *pk);
 	int rc = ARCHIVE_OK;
 
-	if (!pk || !(pk->buf = malloc(READ_CHUNK)) || !(pk->a = archive_write_new()) ||
+	if (!pk || !(pk->buf = malloc(READ_CHUNK)) || !(pk->out = malloc(OUT_CHUNK)) ||
+	    !(pk->a = archive_write_new()) ||
 	    !(pk->ae = archive_entry_new())) {
 		ctxd_error_set(err, "out of memory");
 		ctxd_pack_destroy(pk);
@@ -81,11 +114,10 @@ struct ctxd_pack *ctxd_pack_create(int rootfd, const char *root, enum ctxd_compr
 		rc = archive_write_set_format_pax_restricted(pk->a);
 	if (rc == ARCHIVE_OK && compress == CTXD_COMPRESS_GZIP)
 		rc = archive_write_set_filter_option(pk->a, "gzip", "timestamp", NULL);
-	/* big blocks, and no padding after the end-of-archive blocks */
+	/* no blocking (on_write buffers), so no padding after the
+	 * end-of-archive blocks either */
 	if (rc == ARCHIVE_OK)
-		rc = archive_write_set_bytes_per_block(pk->a, 256 * 1024);
-	if (rc == ARCHIVE_OK)
-		rc = archive_write_set_bytes_in_last_block(pk->a, 1);
+		rc = archive_write_set_bytes_per_block(pk->a, 0);
 	if (rc == ARCHIVE_OK)
 		rc = archive_write_open2(pk->a, pk, NULL, on_write, NULL, NULL);
 	if (rc != ARCHIVE_OK) {
@@ -283,6 +315,11 @@ static int add(struct ctxd_pack *pk, const struct ctxd_entry *e, const struct ct
 			goto out;
 		}
 	}
+	/* the reader sees the stream start without waiting for a full buffer */
+	if (pk->stats.entries == 1 && drain(pk) < 0) {
+		archive_fail(pk, err, "tar stream");
+		goto out;
+	}
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -316,9 +353,22 @@ int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err
 	return ctxd_pack_add(ud, e, err);
 }
 
+int ctxd_pack_flush(struct ctxd_pack *pk, struct ctxd_error *err)
+{
+	if (drain(pk) < 0) {
+		archive_fail(pk, err, "tar stream");
+		return -1;
+	}
+	return 0;
+}
+
 int ctxd_pack_finish(struct ctxd_pack *pk, struct ctxd_error *err)
 {
 	if (archive_write_close(pk->a) != ARCHIVE_OK) {
+		archive_fail(pk, err, "cannot finish the tar stream");
+		return -1;
+	}
+	if (drain(pk) < 0) {
 		archive_fail(pk, err, "cannot finish the tar stream");
 		return -1;
 	}
@@ -343,6 +393,7 @@ void ctxd_pack_destroy(struct ctxd_pack *pk)
 	if (pk->ae)
 		archive_entry_free(pk->ae);
 	free(pk->buf);
+	free(pk->out);
 	free(pk->name);
 	free(pk);
 }

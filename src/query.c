@@ -3,6 +3,7 @@
  * the client loop. */
 #include "ctxd/query.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,13 @@ int ctxd_query_hash_decode(const json_t *a, size_t *n, struct ctxd_hash *h, stru
 	return 0;
 }
 
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}
+
 int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 		   const struct ctxd_query_handlers *h, struct ctxd_error *err)
 {
@@ -275,6 +283,9 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 		size_t i;
 
 		json_decref(msg);
+		msg = NULL;
+		if (h->idle && !readable(fd) && h->idle(h->idle_ud, err) < 0)
+			goto out;
 		if (ctxd_protocol_read(fd, &msg, CTXD_CLIENT_REPLY_TIMEOUT_MS, err) < 0) {
 			ctxd_error_prefix(err, "the daemon stopped answering");
 			rc = visited ? -1 : CTXD_QUERY_DAEMON_FAILED;

@@ -63,6 +63,11 @@ int ctxd_pack_add_link(struct ctxd_pack *pk, const struct ctxd_entry *e, const c
 /* A ctxd_scan_visit_fn that adds to the ctxd_pack passed as ud. */
 int ctxd_pack_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err);
 
+/* Hands the writer what the packer holds back (up to 256 KiB): for a
+ * caller about to wait on its input, so the reader is never kept waiting
+ * on bytes that are ready. A compressor keeps what it has not finished. */
+int ctxd_pack_flush(struct ctxd_pack *pk, struct ctxd_error *err);
+
 /* Writes the end-of-archive blocks and flushes the compressor. */
 int ctxd_pack_finish(struct ctxd_pack *pk, struct ctxd_error *err);
 

@@ -82,6 +82,10 @@ struct ctxd_query_handlers {
 	 * warning (NULL: none). NULL: dropped. */
 	void (*recorded)(void *ud, const char *error, const char *warning);
 	void *recorded_ud;
+	/* Called before waiting on the daemon when it has sent nothing more
+	 * yet; returns 0, or -1 with err set to stop. NULL: not called. */
+	int (*idle)(void *ud, struct ctxd_error *err);
+	void *idle_ud;
 };
 
 /* Nothing was visited, so the caller can do the work in-process: no

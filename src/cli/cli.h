@@ -79,6 +79,10 @@ struct cli_context_opts {
 				* git is then asked only if the filter is on */
 	const char *record;    /* set by the command whose runs go in the
 				* history: "build", "pack" or "report" */
+	/* Set by a command that holds output back (pack): called when the
+	 * daemon's entries stop coming for now, to write what is ready. */
+	int (*idle)(void *ud, struct ctxd_error *err);
+	void *idle_ud;
 
 	/* Set by cli_context_open. */
 	struct ctxd_config cfg;           /* PATH/.ctxd.conf (cfg.file NULL: none) */

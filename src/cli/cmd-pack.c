@@ -37,6 +37,11 @@ static void trap_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+static int flush_pack(void *ud, struct ctxd_error *err)
+{
+	return ctxd_pack_flush(ud, err);
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -130,6 +135,8 @@ static int run(int argc, char **argv)
 	if (!pk)
 		goto fail;
 	tally.next_ud = pk;
+	co.idle = flush_pack;
+	co.idle_ud = pk;
 	if (m ? ctxd_dedup_pack(m, ctx->rootfd, ctx->root, pk, &err) < 0
 	      : cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err) < 0)
 		goto fail;

@@ -434,6 +434,8 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.hash_ud = &hi,
 		.recorded = daemon_recorded,
 		.recorded_ud = o,
+		.idle = o->idle,
+		.idle_ud = o->idle_ud,
 	};
 	int rc;
 

@@ -219,6 +219,66 @@ static void test_outfile(void **state)
 	free(root);
 }
 
+/* A writer that counts its calls, and fails on demand. */
+struct sink {
+	struct ctxd_buf buf;
+	int calls;
+	bool fail;
+};
+
+static int to_sink(void *ud, const void *data, size_t len, struct ctxd_error *err)
+{
+	struct sink *s = ud;
+
+	s->calls++;
+	if (s->fail) {
+		ctxd_error_set(err, "disk full");
+		return -1;
+	}
+	ctxd_buf_append(&s->buf, data, len);
+	return 0;
+}
+
+static struct ctxd_entry mem_file(const char *path, const char *data)
+{
+	return (struct ctxd_entry){.path = path, .path_len = strlen(path), .type = CTXD_ENTRY_FILE,
+				   .mode = 0644, .size = strlen(data), .data = data, .dirfd = -1};
+}
+
+/* The first entry goes out at once, later ones when a buffer fills or the
+ * caller flushes before it waits: never held while the input is slow. */
+static void test_flush(void **state)
+{
+	struct sink s = {0};
+	struct ctxd_error err;
+	struct ctxd_pack *pk = ctxd_pack_create(-1, "/nowhere", CTXD_COMPRESS_NONE, to_sink, &s, &err);
+	struct ctxd_entry a = mem_file("a", "first"), b = mem_file("b", "second");
+	size_t after_first;
+
+	(void)state;
+	assert_non_null(pk);
+	assert_int_equal(ctxd_pack_add(pk, &a, &err), 0);
+	assert_int_equal(s.calls, 1);
+	after_first = s.buf.len;
+	assert_int_equal(after_first, 512 + 5); /* header and content (padding comes later) */
+	assert_int_equal(ctxd_pack_add(pk, &b, &err), 0);
+	assert_int_equal(s.buf.len, after_first);
+	assert_int_equal(ctxd_pack_flush(pk, &err), 0);
+	assert_int_equal(s.buf.len, 1024 + 512 + 6);
+	assert_int_equal(ctxd_pack_stats(pk)->stream_bytes, s.buf.len);
+	assert_int_equal(ctxd_pack_flush(pk, &err), 0); /* nothing held: no call */
+	assert_int_equal(s.calls, 2);
+	/* a writer's failure is the flush's error, and the stream's end */
+	assert_int_equal(ctxd_pack_add(pk, &a, &err), 0);
+	s.fail = true;
+	assert_int_equal(ctxd_pack_flush(pk, &err), -1);
+	assert_string_equal(err.msg, "disk full");
+	assert_int_equal(ctxd_pack_finish(pk, &err), -1);
+	assert_int_equal(s.buf.len, 1024 + 512 + 6);
+	ctxd_pack_destroy(pk);
+	ctxd_buf_free(&s.buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_changed_file),
 		cmocka_unit_test(test_compressed),
 		cmocka_unit_test(test_outfile),
+		cmocka_unit_test(test_flush),
 	};
 
 	return TU_RUN("unit-pack", tests);
