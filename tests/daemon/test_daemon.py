@@ -6,8 +6,10 @@ shutdown, and bad clients costing only their own connection.
     test_daemon.py --ctxd build/ctxd
 Ends with "daemon: N passed, N failed"; exit 1 when any failed.
 """
+import io
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -15,6 +17,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -598,6 +601,53 @@ def degraded_project_watches_again_once_the_limit_is_raised():
         expect(project()["rescans"] == rescans, f"a watched project rescanned: {project()}")
     finally:
         dm.stop()
+
+
+@test
+def pack_writes_what_it_has_while_the_daemon_pauses():
+    """The tar of the entries already answered reaches the reader before the
+    client waits for more: a fake daemon answers two entries, then waits for
+    the second one's header on the client's stdout before it ends."""
+    root = ct.tree({"Dockerfile": "FROM scratch\n"})
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sock)
+    ls.listen(1)
+    ls.settimeout(30)
+    p = subprocess.Popen([CTXD, "pack", "--exact", "-q", root], env=env_for(sock),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        conn, _ = ls.accept()
+        conn.settimeout(30)
+        expect(recv_msg(conn)["type"] == "query", "no query")
+
+        def mem_file(path, data):  # the wire form of ctxd_query_entry_encode
+            return [path, 0, 0o644, len(data), 1000000000, 0, 0, 0, 1, 0, 0, None, data,
+                    False, 0, False, -1]
+        send_msg(conn, {"v": 1, "type": "entries", "e": [mem_file("a", "first"), mem_file("b", "second")]})
+        out = b""
+        deadline = time.time() + 10
+        while b"second" not in out and time.time() < deadline:
+            if select.select([p.stdout], [], [], 0.1)[0]:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
+        expect(b"second" in out, f"the client held b back while waiting: {len(out)} bytes out")
+        send_msg(conn, {"v": 1, "type": "end"})
+        conn.close()
+        rest, err = p.communicate(timeout=30)
+        expect(p.returncode == 0, f"exit {p.returncode}: {err!r}")
+        names = tarfile.open(fileobj=io.BytesIO(out + rest)).getnames()
+        expect(names == ["a", "b"], f"{names}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        ls.close()
+        shutil.rmtree(d)
+        shutil.rmtree(root)
 
 
 def main():
