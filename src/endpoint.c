@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctxd/lazycrypto.h"
+
 #define DEFAULT_UNIX "unix:///var/run/docker.sock"
 
 void ctxd_endpoint_clear(struct ctxd_endpoint *ep)
@@ -204,7 +206,12 @@ static int from_context(const char *cfg, const char *name, struct ctxd_endpoint 
 	bool missing;
 	int rc = -1;
 
-	if (!id || asprintf(&meta, "%s/contexts/meta/%s/meta.json", cfg, id) < 0 ||
+	if (!id) {
+		ctxd_error_set(err, "context \"%s\": %s", name,
+			       ctxd_lazycrypto_error() ? ctxd_lazycrypto_error() : "out of memory");
+		goto out;
+	}
+	if (asprintf(&meta, "%s/contexts/meta/%s/meta.json", cfg, id) < 0 ||
 	    asprintf(&tls, "%s/contexts/tls/%s/docker", cfg, id) < 0) {
 		ctxd_error_set(err, "out of memory");
 		goto out;

@@ -17,10 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "ctxd/buf.h"
 #include "ctxd/gitignore.h"
+#include "ctxd/lazygit.h"
 
 struct submodule {
 	char *path;                 /* context-relative */
@@ -184,7 +183,11 @@ static int open_view(const char *dir, bool search, struct ctxd_gitview **out,
 	*out = gv;
 	if (search && !git_entry_above(dir))
 		return 0;
-	git_libgit2_init();
+	/* fails when libgit2 cannot be loaded (include/ctxd/lazygit.h) */
+	if (git_libgit2_init() < 0) {
+		git_err(err, dir);
+		goto fail;
+	}
 	gv->libgit2 = true;
 	rc = git_repository_open_ext(&gv->repo, dir, search ? 0 : GIT_REPOSITORY_OPEN_NO_SEARCH,
 				     NULL);

@@ -2,18 +2,16 @@
  * include/ctxd/lazycurl.h). Only what src/docker.c calls is here. */
 #include "ctxd/lazycurl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* the definitions below are libcurl's functions themselves, not the
  * type-checking macros curl.h puts in front of them */
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+
+#include "ctxd/lazyload.h"
 
 static struct {
 	CURL *(*easy_init)(void);
@@ -30,41 +28,22 @@ static struct {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char load_error[512];
 
-/* dlsym's object pointer into a function pointer slot, without the cast
- * ISO C does not define. */
-static int sym(void *lib, const char *name, void *slot)
-{
-	void *p = dlsym(lib, name);
-
-	memcpy(slot, &p, sizeof p);
-	return p ? 0 : -1;
-}
-
 static void load(void)
 {
-	const char *file = getenv("CTXD_LIBCURL");
-	void *lib;
+	const struct ctxd_lazy_sym syms[] = {
+		{"curl_easy_init", &fn.easy_init},
+		{"curl_easy_cleanup", &fn.easy_cleanup},
+		{"curl_easy_reset", &fn.easy_reset},
+		{"curl_easy_perform", &fn.easy_perform},
+		{"curl_easy_setopt", &fn.easy_setopt},
+		{"curl_easy_getinfo", &fn.easy_getinfo},
+		{"curl_easy_strerror", &fn.easy_strerror},
+		{"curl_slist_append", &fn.slist_append},
+		{"curl_slist_free_all", &fn.slist_free_all},
+	};
 
-	if (!file || !*file)
-		file = "libcurl.so.4";
-	lib = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(load_error, sizeof load_error, "cannot load libcurl: %s", dlerror());
-		return;
-	}
-	if (sym(lib, "curl_easy_init", &fn.easy_init) < 0 ||
-	    sym(lib, "curl_easy_cleanup", &fn.easy_cleanup) < 0 ||
-	    sym(lib, "curl_easy_reset", &fn.easy_reset) < 0 ||
-	    sym(lib, "curl_easy_perform", &fn.easy_perform) < 0 ||
-	    sym(lib, "curl_easy_setopt", &fn.easy_setopt) < 0 ||
-	    sym(lib, "curl_easy_getinfo", &fn.easy_getinfo) < 0 ||
-	    sym(lib, "curl_easy_strerror", &fn.easy_strerror) < 0 ||
-	    sym(lib, "curl_slist_append", &fn.slist_append) < 0 ||
-	    sym(lib, "curl_slist_free_all", &fn.slist_free_all) < 0) {
-		snprintf(load_error, sizeof load_error, "cannot load libcurl: %s: %s", file, dlerror());
-		memset(&fn, 0, sizeof fn);
-		dlclose(lib);
-	}
+	ctxd_lazy_load("libcurl", "CTXD_LIBCURL", "libcurl.so.4", syms, sizeof syms / sizeof syms[0],
+		       load_error, sizeof load_error);
 }
 
 static bool loaded(void)

@@ -525,6 +525,40 @@ def git_ignored_directories_are_not_opened():
         shutil.rmtree(d)
 
 
+@test
+def libgit2_that_cannot_be_loaded():
+    """libgit2 is opened when a command first reads a repository: a git
+    filter then fails with one message naming the library, the summary
+    only loses its savings figure, and a context in no repository never
+    opens it."""
+    d = git_project()
+    nogit = tree({"Dockerfile": "FROM scratch\nCOPY . /\n", "a": "a"})
+    env = {"CTXD_LIBGIT2": "/nonexistent/libgit2.so.1"}
+    try:
+        for cmd in (["ls"], ["pack", "-o", d + ".tar"], ["why"], ["report"]):
+            rc, _, err = run(cmd + ["--no-daemon", "--git-filter=ignored", d] + (["x.log"] if cmd == ["why"] else []),
+                             env=env)
+            # (report's input errors are exit 2, apart from its limits' 1)
+            expect(rc == (2 if cmd == ["report"] else 1), (cmd, rc, err))
+            one_error_line(err, "cannot load libgit2: /nonexistent/libgit2.so.1")
+            expect(not os.path.exists(d + ".tar"), cmd)
+        # the summary's "--git-filter would save" needs git: a warning
+        names, err = sent(["--no-daemon", d], env=env)
+        expect("Dockerfile" in names and "x.log" in names, names)
+        expect("warning: " in err and "cannot load libgit2" in err and "--git-filter=ignored would save" not in err, err)
+        rc, out, err = run(["report", "--no-daemon", d], env=env)
+        expect(rc == 0 and "cannot load libgit2" in out + err, (out, err))
+        names, err = sent(["--no-daemon", "--git-filter=untracked", nogit], env=env)
+        expect(names == ["Dockerfile", "a"] and "libgit2" not in err, (names, err))
+        rc, out, _ = run(["version"], env=env)
+        expect(rc == 0 and "libgit2 unavailable (cannot load libgit2: /nonexistent/libgit2.so.1" in out, out)
+        rc, out, _ = run(["version"])
+        expect(rc == 0 and re.search(r", libgit2 \d+\.\d+\.\d+,", out), out)
+    finally:
+        shutil.rmtree(d)
+        shutil.rmtree(nogit)
+
+
 def main():
     global CTXD
     CTXD = ct.arguments().parse_args().ctxd
