@@ -207,7 +207,7 @@ static int from_context(const char *cfg, const char *name, struct ctxd_endpoint 
 	int rc = -1;
 
 	if (!id) {
-		ctxd_error_set(err, "context \"%s\": %s", name,
+		ctxd_error_set(err, "context \"%s\" (%s): %s", name, origin,
 			       ctxd_lazycrypto_error() ? ctxd_lazycrypto_error() : "out of memory");
 		goto out;
 	}

@@ -21,7 +21,11 @@ int ctxd_lazy_load(const char *what, const char *env, const char *file,
 
 	if (named && *named)
 		file = named;
-	lib = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	/* lazy: the dependencies not linked with -z now bind a function when
+	 * it is first called, as they would have at process start (for
+	 * ctxd version, libgit2's load takes 9.9 million instructions so
+	 * instead of 11.7) */
+	lib = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
 	if (!lib) {
 		snprintf(error, errlen, "cannot load %s: %s", what, dlerror());
 		return -1;

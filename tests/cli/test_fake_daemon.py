@@ -9,6 +9,7 @@ exit 1, never a crash. No root, no dockerd.
 Ends with "fake-daemon: N passed, N failed"; exit 1 when any failed.
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -288,6 +289,28 @@ def libcurl_that_cannot_be_loaded():
     fails_clearly(rc, err, "cannot load libcurl", "/nonexistent/libcurl.so.4")
     expect(not fake.requests, f"requests: {fake.requests}")
     expect(p.returncode == 0 and b"Dockerfile" in p.stdout, p.stderr)
+
+
+@test
+def libcrypto_that_cannot_be_loaded():
+    """libcrypto is opened when a docker context is named (its store's
+    directory is the SHA-256 of the name): one clear error when it cannot
+    be; with it the name is hashed and the missing context named."""
+    d = tempfile.mkdtemp(prefix="ctxd-fake-")
+    try:
+        with open(os.path.join(d, "Dockerfile"), "w") as f:
+            f.write("FROM scratch\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env.update(DOCKER_CONFIG=os.path.join(d, "config"), DOCKER_CONTEXT="elsewhere")
+        argv = [CTXD, "build", "--progress=plain", d]
+        p = subprocess.run(argv, env=dict(env, CTXD_LIBCRYPTO="/nonexistent/libcrypto.so.3"),
+                           capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        fails_clearly(p.returncode, p.stderr.decode(), "cannot load libcrypto", "/nonexistent/libcrypto.so.3")
+        p = subprocess.run(argv, env=env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        fails_clearly(p.returncode, p.stderr.decode(), 'context "elsewhere"', "does not exist",
+                      "/contexts/meta/" + hashlib.sha256(b"elsewhere").hexdigest() + "/")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
