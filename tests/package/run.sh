@@ -113,8 +113,11 @@ check "dpkg-buildpackage -us -uc -b (packaging/build-deb.sh)" \
 deb=$(ls "$tmp"/deb/ctxd_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || finish
 
+# libcurl, libgit2 and libcrypto are opened at run time: dpkg-shlibdeps
+# cannot see them, debian/control and rules name them
 check "the package declares its libraries" \
-  sh -c "dpkg-deb -f '$deb' Depends | grep -q libgit2 && dpkg-deb -f '$deb' Depends | grep -q libarchive"
+  sh -c "dpkg-deb -f '$deb' Depends | grep -q libjansson && dpkg-deb -f '$deb' Depends | grep -q libcurl &&
+    dpkg-deb -f '$deb' Depends | grep -q libgit2 && dpkg-deb -f '$deb' Depends | grep -q libssl"
 check "apt-get install the .deb" \
   env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb"
 
