@@ -91,7 +91,7 @@ int ctxd_client_call(int fd, const json_t *req, json_t **reply, int timeout_ms,
 {
 	*reply = NULL;
 	if (ctxd_protocol_write(fd, req, timeout_ms, err) < 0 ||
-	    ctxd_protocol_read(fd, reply, timeout_ms, err) < 0)
+	    ctxd_protocol_read(fd, reply, NULL, timeout_ms, err) < 0)
 		return -1;
 	if (strcmp(ctxd_protocol_type(*reply), "error") == 0) {
 		const char *m = json_string_value(json_object_get(*reply, "message"));

@@ -381,8 +381,10 @@ static void wrote(uv_write_t *req, int status)
 	free(w);
 }
 
-/* Queues msg to the client (then closes it when then_close). */
-static int conn_send(struct conn *c, const json_t *msg, bool then_close)
+/* Queues msg, with payload's bytes when not NULL, to the client (then
+ * closes it when then_close). */
+static int conn_send_with(struct conn *c, const json_t *msg, const struct ctxd_buf *payload,
+			  bool then_close)
 {
 	struct ctxd_buf b = {0};
 	struct ctxd_error err;
@@ -391,7 +393,9 @@ static int conn_send(struct conn *c, const json_t *msg, bool then_close)
 
 	if (c->closing)
 		return -1;
-	if (ctxd_protocol_encode(msg, 0, &b, &err) < 0 || !(w = calloc(1, sizeof *w))) {
+	if (ctxd_protocol_encode_payload(msg, payload ? payload->data : NULL, payload ? payload->len : 0,
+					 0, &b, &err) < 0 ||
+	    !(w = calloc(1, sizeof *w))) {
 		ctxd_buf_free(&b);
 		logf_(c->d, "cannot answer a client: %s", b.oom ? "out of memory" : err.msg);
 		conn_close(c);
@@ -408,6 +412,16 @@ static int conn_send(struct conn *c, const json_t *msg, bool then_close)
 		return -1;
 	}
 	return 0;
+}
+
+static int conn_send(struct conn *c, const json_t *msg, bool then_close)
+{
+	return conn_send_with(c, msg, NULL, then_close);
+}
+
+static int conn_send_payload(struct conn *c, const json_t *msg, const struct ctxd_buf *payload)
+{
+	return conn_send_with(c, msg, payload, false);
 }
 
 static void send_error(struct conn *c, const char *msg, bool then_close)
@@ -525,22 +539,24 @@ static bool project_drop(struct ctxd_daemon *d, const char *root)
 
 struct answer {
 	struct conn *c;
-	json_t *batch;
+	json_t *batch;        /* hashes */
+	struct ctxd_buf recs; /* entries, as records */
+	size_t nrecs;
 	size_t sent;
 	struct ctxd_manifest *m; /* the sent entries, when hashes are wanted */
 	struct ctxd_index *idx;
 	bool oom;
 };
 
-/* Sends the batch as a message of the given type ("entries", "hashes"). */
-static int flush_as(struct answer *a, const char *type, const char *key)
+/* Sends the hashes held as one "hashes" message. */
+static int flush_hashes(struct answer *a)
 {
 	json_t *m;
 
 	if (!json_array_size(a->batch))
 		return 0;
-	m = ctxd_protocol_message(type);
-	json_object_set_new(m, key, a->batch);
+	m = ctxd_protocol_message("hashes");
+	json_object_set_new(m, "h", a->batch);
 	a->batch = json_array();
 	a->sent++;
 	if (!a->batch) {
@@ -555,22 +571,35 @@ static int flush_as(struct answer *a, const char *type, const char *key)
 	return 0;
 }
 
+/* Sends the entries held as one "entries" message. */
 static int flush_batch(struct answer *a)
 {
-	return flush_as(a, "entries", "e");
+	json_t *m;
+	int rc = -1;
+
+	if (!a->nrecs)
+		return 0;
+	m = ctxd_protocol_message("entries");
+	if (m && json_object_set_new(m, "n", json_integer((json_int_t)a->nrecs)) == 0)
+		rc = conn_send_payload(a->c, m, &a->recs);
+	json_decref(m);
+	a->recs.len = 0;
+	a->nrecs = 0;
+	a->sent++;
+	return rc;
 }
 
 static int answer_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 {
 	struct answer *a = ud;
-	json_t *j = ctxd_query_entry_encode(e);
 
-	if (!j || json_array_append_new(a->batch, j) < 0 ||
-	    (a->m && ctxd_manifest_visit(a->m, e, err) < 0)) {
+	ctxd_query_entry_append(&a->recs, e);
+	a->nrecs++;
+	if (a->recs.oom || (a->m && ctxd_manifest_visit(a->m, e, err) < 0)) {
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	if (json_array_size(a->batch) >= (a->sent < 6 ? (size_t)FIRST_BATCH << a->sent : BATCH) &&
+	if (a->nrecs >= (a->sent < 6 ? (size_t)FIRST_BATCH << a->sent : BATCH) &&
 	    flush_batch(a) < 0) {
 		ctxd_error_set(err, "the client went away");
 		return -1;
@@ -606,7 +635,7 @@ static void answer_hash(void *ud, size_t i)
 	    key.size != size)
 		return;
 	if (!(j = ctxd_query_hash_encode(i, &h, &key)) || json_array_append_new(a->batch, j) < 0 ||
-	    (json_array_size(a->batch) >= BATCH && flush_as(a, "hashes", "h") < 0))
+	    (json_array_size(a->batch) >= BATCH && flush_hashes(a) < 0))
 		a->oom = true;
 }
 
@@ -615,7 +644,7 @@ static int send_hashes(struct answer *a, struct ctxd_error *err)
 {
 	if (ctxd_dedup_candidates(a->m, answer_hash, a, err) < 0)
 		return -1;
-	if (a->oom || flush_as(a, "hashes", "h") < 0) {
+	if (a->oom || flush_hashes(a) < 0) {
 		json_array_clear(a->batch); /* no hashes in the error path's flush */
 		ctxd_error_set(err, "out of memory, or the client went away");
 		return -1;
@@ -728,6 +757,7 @@ fail:
 	rc = 0;
 out:
 	json_decref(a.batch);
+	ctxd_buf_free(&a.recs);
 	ctxd_manifest_destroy(a.m);
 	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);

@@ -32,8 +32,8 @@ const char *ctxd_protocol_type(const json_t *msg)
 	return json_string_value(json_object_get(msg, "type"));
 }
 
-int ctxd_protocol_encode(const json_t *msg, size_t max, struct ctxd_buf *out,
-			 struct ctxd_error *err)
+int ctxd_protocol_encode_payload(const json_t *msg, const void *payload, size_t len, size_t max,
+				 struct ctxd_buf *out, struct ctxd_error *err)
 {
 	size_t at = out->len, n;
 	char *s;
@@ -49,14 +49,18 @@ int ctxd_protocol_encode(const json_t *msg, size_t max, struct ctxd_buf *out,
 		ctxd_error_set(err, "protocol: cannot encode the message (out of memory or invalid UTF-8)");
 		return -1;
 	}
-	n = strlen(s);
+	n = strlen(s) + (payload ? 1 + len : 0);
 	if (n > max) {
 		free(s);
 		ctxd_error_set(err, "protocol: a message of %zu bytes is over the %zu-byte limit", n, max);
 		return -1;
 	}
 	ctxd_buf_append(out, "\0\0\0\0", 4);
-	ctxd_buf_append(out, s, n);
+	ctxd_buf_append(out, s, strlen(s));
+	if (payload) {
+		ctxd_buf_append(out, "\0", 1);
+		ctxd_buf_append(out, payload, len);
+	}
 	free(s);
 	if (out->oom) {
 		ctxd_error_set(err, "out of memory");
@@ -67,6 +71,12 @@ int ctxd_protocol_encode(const json_t *msg, size_t max, struct ctxd_buf *out,
 	out->data[at + 2] = (char)(n >> 8);
 	out->data[at + 3] = (char)n;
 	return 0;
+}
+
+int ctxd_protocol_encode(const json_t *msg, size_t max, struct ctxd_buf *out,
+			 struct ctxd_error *err)
+{
+	return ctxd_protocol_encode_payload(msg, NULL, 0, max, out, err);
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -326,13 +336,14 @@ static int read_full(int fd, void *buf, size_t len, int64_t deadline, size_t *go
 	return 0;
 }
 
-int ctxd_protocol_read(int fd, json_t **out, int timeout_ms, struct ctxd_error *err)
+int ctxd_protocol_read(int fd, json_t **out, struct ctxd_buf *payload, int timeout_ms,
+		       struct ctxd_error *err)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	unsigned char head[4];
 	uint32_t n;
-	size_t got;
-	char *body;
+	size_t got, json_len;
+	char *body, *nul;
 
 	*out = NULL;
 	if (read_full(fd, head, 4, deadline, &got, err) < 0) {
@@ -353,7 +364,19 @@ int ctxd_protocol_read(int fd, json_t **out, int timeout_ms, struct ctxd_error *
 		free(body);
 		return -1;
 	}
-	*out = parse_body(body, n, err);
+	nul = memchr(body, '\0', n);
+	json_len = nul ? (size_t)(nul - body) : n;
+	if (payload) {
+		payload->len = 0;
+		if (nul)
+			ctxd_buf_append(payload, nul + 1, n - json_len - 1);
+	}
+	if (payload && payload->oom)
+		ctxd_error_set(err, "out of memory");
+	else if (nul && !payload)
+		ctxd_error_set(err, "protocol: a message with a payload where none is expected");
+	else
+		*out = parse_body(body, json_len, err);
 	free(body);
 	return *out ? 0 : -1;
 }

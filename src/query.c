@@ -1,9 +1,11 @@
 /* Context queries to the daemon (see include/ctxd/query.h): the request,
- * entries as compact arrays (bytes that are not UTF-8 travel as hex), and
- * the client loop. */
+ * entries as binary records in the answer's payloads, and the client
+ * loop. */
 #include "ctxd/query.h"
 
+#include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,119 +103,146 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
 	return 0;
 }
 
-/* A string, or {"x": hex} for bytes that are not UTF-8. */
-static json_t *bytes(const void *p, size_t len)
-{
-	json_t *s = json_stringn(p, len), *o;
-	char *hex;
+/* An entry's record in an "entries" payload: unsigned LEB128 varints, in
+ * order: path length, the path and a NUL; type, mode, size, mtime
+ * (zigzag), mtime_nsec, dev, ino, nlink, rdev major, rdev minor; flags
+ * (1 excluded, 2 pruned, 4 a link follows, 8 data follows); reason; rule
+ * + 1; then the link's length, the link and a NUL; then size bytes of
+ * data. The NULs let the decoded strings point into the payload. */
+enum { F_EXCLUDED = 1, F_PRUNED = 2, F_LINK = 4, F_DATA = 8 };
 
-	if (s)
-		return s;
-	hex = malloc(len * 2 + 1);
-	if (!hex)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)p)[i]);
-	o = json_pack("{s:s#}", "x", hex, (int)(len * 2));
-	free(hex);
-	return o;
+static void put(struct ctxd_buf *out, uint64_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+
+	do {
+		b[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	ctxd_buf_append(out, b, n);
 }
 
-static int unbytes(const json_t *v, char **out, size_t *len)
+static void put_str(struct ctxd_buf *out, const char *s, size_t len)
 {
-	const char *hex;
-	size_t n;
+	put(out, len);
+	ctxd_buf_append(out, s, len);
+	ctxd_buf_append(out, "", 1);
+}
 
-	*out = NULL;
-	*len = 0;
-	if (json_is_null(v))
-		return 0;
-	if (json_is_string(v)) {
-		n = json_string_length(v);
-		if (!(*out = malloc(n + 1)))
-			return -1;
-		memcpy(*out, json_string_value(v), n);
-		(*out)[n] = '\0';
-		*len = n;
-		return 0;
-	}
-	hex = json_string_value(json_object_get(v, "x"));
-	if (!hex || strlen(hex) % 2)
-		return -1;
-	n = strlen(hex) / 2;
-	if (!(*out = malloc(n + 1)))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned b;
+void ctxd_query_entry_append(struct ctxd_buf *out, const struct ctxd_entry *e)
+{
+	unsigned flags = (e->excluded ? F_EXCLUDED : 0) | (e->pruned ? F_PRUNED : 0) |
+			 (e->link ? F_LINK : 0) | (e->data ? F_DATA : 0);
 
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1) {
-			free(*out);
-			*out = NULL;
-			return -1;
+	put_str(out, e->path, e->path_len);
+	put(out, (uint64_t)e->type);
+	put(out, e->mode);
+	put(out, e->size);
+	put(out, ((uint64_t)e->mtime << 1) ^ (uint64_t)(e->mtime >> 63));
+	put(out, e->mtime_nsec);
+	put(out, e->dev);
+	put(out, e->ino);
+	put(out, e->nlink);
+	put(out, e->rdev_major);
+	put(out, e->rdev_minor);
+	put(out, flags);
+	put(out, (uint64_t)e->reason);
+	put(out, (uint64_t)(e->rule + 1));
+	if (e->link)
+		put_str(out, e->link, e->link_len);
+	if (e->data)
+		ctxd_buf_append(out, e->data, (size_t)e->size);
+}
+
+struct reader {
+	const char *p, *end;
+	bool bad;
+};
+
+static uint64_t get(struct reader *r, uint64_t max)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; !r->bad; shift += 7) {
+		unsigned char c;
+
+		if (r->p == r->end || shift > 63) {
+			r->bad = true;
+			break;
 		}
-		(*out)[i] = (char)b;
+		c = (unsigned char)*r->p++;
+		if (shift == 63 && c > 1) {
+			r->bad = true;
+			break;
+		}
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
 	}
-	(*out)[n] = '\0';
-	*len = n;
-	return 0;
+	if (v > max)
+		r->bad = true;
+	return r->bad ? 0 : v;
 }
 
-json_t *ctxd_query_entry_encode(const struct ctxd_entry *e)
+/* len bytes, then (nul) a NUL that no byte before it may be. */
+static const char *get_bytes(struct reader *r, size_t len, bool nul)
 {
-	return json_pack("[o,i,i,I,I,i,I,I,i,i,i,o,o,b,i,b,i]", bytes(e->path, e->path_len),
-			 (int)e->type, (int)e->mode, (json_int_t)e->size, (json_int_t)e->mtime,
-			 (int)e->mtime_nsec, (json_int_t)e->dev, (json_int_t)e->ino, (int)e->nlink,
-			 (int)e->rdev_major, (int)e->rdev_minor,
-			 e->link ? bytes(e->link, e->link_len) : json_null(),
-			 e->data ? bytes(e->data, (size_t)e->size) : json_null(), e->excluded,
-			 (int)e->reason, e->pruned, e->rule);
+	const char *s = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < len + nul ||
+	    (nul && (s[len] != '\0' || memchr(s, '\0', len)))) {
+		r->bad = true;
+		return NULL;
+	}
+	r->p += len + nul;
+	return s;
 }
 
-void ctxd_query_store_free(struct ctxd_query_store *s)
+int ctxd_query_entry_next(const char **p, const char *end, struct ctxd_entry *e,
+			  struct ctxd_error *err)
 {
-	free(s->path);
-	free(s->link);
-	free(s->data);
-	memset(s, 0, sizeof *s);
-}
+	struct reader r = {.p = *p, .end = end};
+	uint64_t flags, zz;
 
-int ctxd_query_entry_decode(const json_t *a, struct ctxd_entry *e, struct ctxd_query_store *s,
-			    struct ctxd_error *err)
-{
-	json_t *path, *link, *data;
-	json_int_t size, mtime, dev, ino;
-	int type, mode, nsec, nlink, maj, min, excluded, reason, pruned, rule;
-	size_t dlen;
-
-	ctxd_query_store_free(s);
+	if (*p == end)
+		return 0;
 	memset(e, 0, sizeof *e);
-	if (json_unpack((json_t *)a, "[o,i,i,I,I,i,I,I,i,i,i,o,o,b,i,b,i]", &path, &type, &mode, &size, &mtime,
-			&nsec, &dev, &ino, &nlink, &maj, &min, &link, &data, &excluded, &reason, &pruned,
-			&rule) < 0 ||
-	    unbytes(path, &s->path, &e->path_len) < 0 || !s->path ||
-	    unbytes(link, &s->link, &e->link_len) < 0 || unbytes(data, (char **)&s->data, &dlen) < 0) {
-		ctxd_error_set(err, "the daemon sent an entry that does not parse");
+	e->path_len = (size_t)get(&r, SIZE_MAX - 1);
+	e->path = get_bytes(&r, e->path_len, true);
+	e->type = (enum ctxd_entry_type)get(&r, CTXD_ENTRY_SOCKET);
+	e->mode = (uint32_t)get(&r, 07777);
+	e->size = get(&r, UINT64_MAX);
+	zz = get(&r, UINT64_MAX);
+	e->mtime = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+	e->mtime_nsec = (uint32_t)get(&r, 999999999);
+	e->dev = get(&r, UINT64_MAX);
+	e->ino = get(&r, UINT64_MAX);
+	e->nlink = (uint32_t)get(&r, UINT32_MAX);
+	e->rdev_major = (uint32_t)get(&r, UINT32_MAX);
+	e->rdev_minor = (uint32_t)get(&r, UINT32_MAX);
+	flags = get(&r, F_EXCLUDED | F_PRUNED | F_LINK | F_DATA);
+	e->excluded = flags & F_EXCLUDED;
+	e->pruned = flags & F_PRUNED;
+	e->reason = (enum ctxd_entry_reason)get(&r, CTXD_REASON_GIT_UNTRACKED); /* the last */
+	e->rule = (int)get(&r, INT_MAX) - 1;
+	if (flags & F_LINK) {
+		e->link_len = (size_t)get(&r, SIZE_MAX - 1);
+		e->link = get_bytes(&r, e->link_len, true);
+	}
+	if (flags & F_DATA)
+		e->data = get_bytes(&r, r.bad || e->size > SIZE_MAX - 1 ? 0 : (size_t)e->size, false);
+	e->dirfd = -1;
+	if (r.bad || !e->path_len) {
+		ctxd_error_set(err, "the daemon sent an entry that does not parse (at byte %zu of its answer)",
+			       (size_t)(r.p - *p));
 		return -1;
 	}
-	e->path = s->path;
-	e->type = (enum ctxd_entry_type)type;
-	e->mode = (uint32_t)mode;
-	e->size = (uint64_t)size;
-	e->mtime = mtime;
-	e->mtime_nsec = (uint32_t)nsec;
-	e->dev = (uint64_t)dev;
-	e->ino = (uint64_t)ino;
-	e->nlink = (uint32_t)nlink;
-	e->rdev_major = (uint32_t)maj;
-	e->rdev_minor = (uint32_t)min;
-	e->link = s->link;
-	e->data = s->data;
-	e->dirfd = -1;
-	e->excluded = excluded;
-	e->reason = (enum ctxd_entry_reason)reason;
-	e->pruned = pruned;
-	e->rule = rule;
-	return 0;
+	*p = r.p;
+	return 1;
 }
 
 /* The 64-bit values travel as JSON's signed integers, bit for bit. */
@@ -250,6 +279,30 @@ int ctxd_query_hash_decode(const json_t *a, size_t *n, struct ctxd_hash *h, stru
 	return 0;
 }
 
+/* An "entries" message: its payload holds n records. */
+static int visit_entries(const struct ctxd_buf *payload, const json_t *n,
+			 const struct ctxd_query_handlers *h, struct ctxd_error *err)
+{
+	const char *p = payload->len ? payload->data : "", *end = p + payload->len;
+	json_int_t count = 0;
+	struct ctxd_entry e;
+	int r;
+
+	while ((r = ctxd_query_entry_next(&p, end, &e, err)) > 0) {
+		count++;
+		if (h->visit(h->ud, &e, err) < 0)
+			return -1;
+	}
+	if (r < 0)
+		return -1;
+	if (!json_is_integer(n) || json_integer_value(n) != count) {
+		ctxd_error_set(err, "the daemon's entries message holds %lld entries, not the number it says",
+			       (long long)count);
+		return -1;
+	}
+	return 0;
+}
+
 static bool readable(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -260,7 +313,7 @@ static bool readable(int fd)
 int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 		   const struct ctxd_query_handlers *h, struct ctxd_error *err)
 {
-	struct ctxd_query_store store = {0};
+	struct ctxd_buf payload = {0};
 	json_t *req, *msg = NULL;
 	bool no_daemon, visited = false;
 	int fd, rc = -1;
@@ -279,14 +332,14 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 	}
 	for (;;) {
 		const char *type;
-		json_t *list, *v;
+		json_t *v;
 		size_t i;
 
 		json_decref(msg);
 		msg = NULL;
 		if (h->idle && !readable(fd) && h->idle(h->idle_ud, err) < 0)
 			goto out;
-		if (ctxd_protocol_read(fd, &msg, CTXD_CLIENT_REPLY_TIMEOUT_MS, err) < 0) {
+		if (ctxd_protocol_read(fd, &msg, &payload, CTXD_CLIENT_REPLY_TIMEOUT_MS, err) < 0) {
 			ctxd_error_prefix(err, "the daemon stopped answering");
 			rc = visited ? -1 : CTXD_QUERY_DAEMON_FAILED;
 			goto out;
@@ -329,22 +382,15 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 			rc = visited ? -1 : CTXD_QUERY_DAEMON_FAILED;
 			goto out;
 		}
-		list = json_object_get(msg, "e");
-		json_array_foreach(list, i, v) {
-			struct ctxd_entry e;
-
-			if (ctxd_query_entry_decode(v, &e, &store, err) < 0)
-				goto out;
-			visited = true;
-			if (h->visit(h->ud, &e, err) < 0)
-				goto out;
-		}
+		if (visit_entries(&payload, json_object_get(msg, "n"), h, err) < 0)
+			goto out;
+		visited = true;
 	}
 	rc = 0;
 out:
 	json_decref(msg);
 	json_decref(req);
-	ctxd_query_store_free(&store);
+	ctxd_buf_free(&payload);
 	close(fd);
 	return rc;
 }

@@ -1,7 +1,10 @@
 /* The daemon's wire format: each message is a 4-byte big-endian length and
  * that many bytes of one JSON object carrying "v" (the protocol version) and
- * "type". A bad, short or oversized message is an error for that one
- * connection; the decoder never grows past its limit. */
+ * "type". A message from the daemon may follow its JSON with a NUL byte and
+ * a binary payload (the entries of an answer, include/ctxd/query.h): JSON
+ * text never holds a raw NUL, so the split is unambiguous. A bad, short or
+ * oversized message is an error for that one connection; the decoder never
+ * grows past its limit. */
 #ifndef CTXD_PROTOCOL_H
 #define CTXD_PROTOCOL_H
 
@@ -12,7 +15,7 @@
 #include "ctxd/buf.h"
 #include "ctxd/error.h"
 
-#define CTXD_PROTOCOL_VERSION 1
+#define CTXD_PROTOCOL_VERSION 2
 /* Used when ctxd_protocol_decoder_create is given 0. A manifest travels as
  * many messages, so no single one needs to be large. */
 #define CTXD_PROTOCOL_DEFAULT_MAX ((size_t)4 << 20)
@@ -28,6 +31,9 @@ const char *ctxd_protocol_type(const json_t *msg);
  * "type", or its text is longer than max (0: the default). */
 int ctxd_protocol_encode(const json_t *msg, size_t max, struct ctxd_buf *out,
 			 struct ctxd_error *err);
+/* The same with a payload of len bytes after the JSON (counted in max). */
+int ctxd_protocol_encode_payload(const json_t *msg, const void *payload, size_t len, size_t max,
+				 struct ctxd_buf *out, struct ctxd_error *err);
 
 struct ctxd_protocol_decoder;
 
@@ -52,8 +58,11 @@ int ctxd_protocol_decoder_finish(struct ctxd_protocol_decoder *d, struct ctxd_er
  * timeout_ms (< 0: forever) for the peer, so a client never hangs on a dead
  * daemon. */
 int ctxd_protocol_write(int fd, const json_t *msg, int timeout_ms, struct ctxd_error *err);
-/* Reads exactly one message into *out (the caller owns it). The peer
- * closing before any byte is an error saying so. */
-int ctxd_protocol_read(int fd, json_t **out, int timeout_ms, struct ctxd_error *err);
+/* Reads exactly one message into *out (the caller owns it), and its
+ * payload into *payload (emptied when there is none); with payload NULL a
+ * payload is an error. The peer closing before any byte is an error
+ * saying so. */
+int ctxd_protocol_read(int fd, json_t **out, struct ctxd_buf *payload, int timeout_ms,
+		       struct ctxd_error *err);
 
 #endif

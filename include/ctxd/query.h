@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ctxd/buf.h"
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
 #include "ctxd/hash.h"
@@ -48,17 +49,15 @@ json_t *ctxd_query_encode(const struct ctxd_query *q);
 int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***args,
 		      struct ctxd_error *err);
 
-/* One entry as an array, for an "entries" message; NULL on ENOMEM. */
-json_t *ctxd_query_entry_encode(const struct ctxd_entry *e);
-/* The entry back; its strings live in *store until the next call (free
- * it with ctxd_buf_free... via ctxd_query_entry_store_free). */
-struct ctxd_query_store {
-	char *path, *link;
-	void *data;
-};
-int ctxd_query_entry_decode(const json_t *a, struct ctxd_entry *e, struct ctxd_query_store *store,
-			    struct ctxd_error *err);
-void ctxd_query_store_free(struct ctxd_query_store *store);
+/* An "entries" message carries {"n": count} and a payload
+ * (include/ctxd/protocol.h) of count binary records, in order. Appends e's
+ * record (out->oom on ENOMEM). */
+void ctxd_query_entry_append(struct ctxd_buf *out, const struct ctxd_entry *e);
+/* Reads the record at *p (before end) into e and moves *p past it: 1, or 0
+ * at end, or -1 with err for a record that does not parse. e's strings
+ * point into the payload, NUL-terminated there. */
+int ctxd_query_entry_next(const char **p, const char *end, struct ctxd_entry *e,
+			  struct ctxd_error *err);
 
 /* One content hash for a "hashes" message: the n-th sent entry's (from 0,
  * excluded entries not counted), with the stat key it was computed under.

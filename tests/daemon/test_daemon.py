@@ -308,7 +308,7 @@ def bad_client_loses_only_its_connection():
             (struct.pack(">I", 2) + b"[]", "a message must be a JSON object"),
             (frame(b'{"type":"stat"}'), 'no integer "v"'),
             (frame(b'{"v":9,"type":"status"}'), "version 9 is not the supported"),
-            (frame(b'{"v":1,"type":"nope"}'), 'unknown request type "nope"'),
+            (frame(b'{"v":%d,"type":"nope"}' % ct.PROTOCOL_VERSION), 'unknown request type "nope"'),
         ]
         good = raw_connect(dm.sock)
         for wire, want in cases:
@@ -322,7 +322,7 @@ def bad_client_loses_only_its_connection():
         s = raw_connect(dm.sock)
         s.sendall(struct.pack(">I", 100) + b'{"v"')
         s.close()
-        send_msg(good, {"v": 1, "type": "status"})
+        send_msg(good, {"v": ct.PROTOCOL_VERSION, "type": "status"})
         expect(recv_msg(good)["type"] == "status", "the good client was hurt")
         good.close()
     finally:
@@ -622,10 +622,20 @@ def pack_writes_what_it_has_while_the_daemon_pauses():
         conn.settimeout(30)
         expect(recv_msg(conn)["type"] == "query", "no query")
 
-        def mem_file(path, data):  # the wire form of ctxd_query_entry_encode
-            return [path, 0, 0o644, len(data), 1000000000, 0, 0, 0, 1, 0, 0, None, data,
-                    False, 0, False, -1]
-        send_msg(conn, {"v": 1, "type": "entries", "e": [mem_file("a", "first"), mem_file("b", "second")]})
+        def varint(v):
+            b = bytearray()
+            while True:
+                b.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+                v >>= 7
+                if not v:
+                    return bytes(b)
+
+        def mem_file(path, data):  # a record as ctxd_query_entry_append writes it
+            p, d = path.encode(), data.encode()
+            return (varint(len(p)) + p + b"\0" + b"".join(varint(v) for v in (
+                0, 0o644, len(d), 2 * 1000000000, 0, 0, 0, 1, 0, 0, 8, 0, 0)) + d)
+        body = json.dumps({"v": ct.PROTOCOL_VERSION, "type": "entries", "n": 2}).encode()
+        conn.sendall(frame(body + b"\0" + mem_file("a", "first") + mem_file("b", "second")))
         out = b""
         deadline = time.time() + 10
         while b"second" not in out and time.time() < deadline:
@@ -635,7 +645,7 @@ def pack_writes_what_it_has_while_the_daemon_pauses():
                     break
                 out += chunk
         expect(b"second" in out, f"the client held b back while waiting: {len(out)} bytes out")
-        send_msg(conn, {"v": 1, "type": "end"})
+        send_msg(conn, {"v": ct.PROTOCOL_VERSION, "type": "end"})
         conn.close()
         rest, err = p.communicate(timeout=30)
         expect(p.returncode == 0, f"exit {p.returncode}: {err!r}")

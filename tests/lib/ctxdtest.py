@@ -9,9 +9,16 @@ A script puts this directory on sys.path relative to its own file:
 """
 import argparse
 import os
+import re
 import subprocess
 import tempfile
 import time
+
+# The daemon's wire version, as the source says (include/ctxd/protocol.h),
+# for tests that speak the protocol themselves.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include", "ctxd",
+                       "protocol.h")) as _f:
+    PROTOCOL_VERSION = int(re.search(r"#define CTXD_PROTOCOL_VERSION (\d+)", _f.read()).group(1))
 
 TESTS = []  # (name, function) in the order the script defines them
 

@@ -1,6 +1,7 @@
 /* The daemon's framing: round trips cut at every byte, every kind of bad
  * message, and the blocking client helpers' timeouts and short reads; and
  * the query's own fields (content hashes, 64-bit values bit for bit). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #include "ctxd/protocol.h"
 #include "ctxd/query.h"
 #include "testutil.h"
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define V STR(CTXD_PROTOCOL_VERSION)
 
 static int collect(void *ud, json_t *msg, struct ctxd_error *err)
 {
@@ -52,7 +57,7 @@ static void round_trip_every_cut(void **state)
 	struct ctxd_buf wire = {0};
 	struct ctxd_error err;
 	json_t *a = ctxd_protocol_message("status"), *b = ctxd_protocol_message("entries");
-	const char *want = "{\"type\":\"status\",\"v\":1}\n{\"n\":[1,2,\"\xc3\xa9\"],\"type\":\"entries\",\"v\":1}\n";
+	const char *want = "{\"type\":\"status\",\"v\":" V "}\n{\"n\":[1,2,\"\xc3\xa9\"],\"type\":\"entries\",\"v\":" V "}\n";
 
 	(void)state;
 	json_object_set_new(b, "n", json_pack("[iis]", 1, 2, "\xc3\xa9"));
@@ -86,15 +91,15 @@ struct bad {
 static void bad_messages(void **state)
 {
 	static const struct bad cases[] = {
-		{"{\"v\":1,\"type\":", "protocol: invalid JSON at byte"},
+		{"{\"v\":" V ",\"type\":", "protocol: invalid JSON at byte"},
 		{"[1]", "protocol: a message must be a JSON object"},
 		{"{\"type\":\"x\"}", "protocol: the message has no integer \"v\" (protocol version)"},
 		{"{\"v\":\"1\",\"type\":\"x\"}", "protocol: the message has no integer \"v\""},
-		{"{\"v\":2,\"type\":\"x\"}", "protocol: version 2 is not the supported version 1"},
-		{"{\"v\":1}", "protocol: the message has no string \"type\""},
-		{"{\"v\":1,\"type\":3}", "protocol: the message has no string \"type\""},
-		{"{\"v\":1,\"v\":1,\"type\":\"x\"}", "protocol: invalid JSON"},
-		{"{\"v\":1,\"type\":\"x\"} {}", "protocol: invalid JSON"},
+		{"{\"v\":99,\"type\":\"x\"}", "protocol: version 99 is not the supported version " V},
+		{"{\"v\":" V "}", "protocol: the message has no string \"type\""},
+		{"{\"v\":" V ",\"type\":3}", "protocol: the message has no string \"type\""},
+		{"{\"v\":" V ",\"v\":" V ",\"type\":\"x\"}", "protocol: invalid JSON"},
+		{"{\"v\":" V ",\"type\":\"x\"} {}", "protocol: invalid JSON"},
 	};
 
 	(void)state;
@@ -104,13 +109,13 @@ static void bad_messages(void **state)
 		int rc;
 		char *out;
 
-		frame(&wire, "{\"v\":1,\"type\":\"ok\"}");
+		frame(&wire, "{\"v\":" V ",\"type\":\"ok\"}");
 		frame(&wire, cases[i].body);
-		frame(&wire, "{\"v\":1,\"type\":\"after\"}");
+		frame(&wire, "{\"v\":" V ",\"type\":\"after\"}");
 		out = decode(wire.data, wire.len, 0, &rc, &err);
 		assert_int_equal(rc, -1);
 		/* what came before the bad message was delivered, nothing after */
-		assert_string_equal(out, "{\"type\":\"ok\",\"v\":1}\n");
+		assert_string_equal(out, "{\"type\":\"ok\",\"v\":" V "}\n");
 		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
 			fail_msg("case %zu: got '%s', want '%s...'", i, err.msg, cases[i].msg);
 		free(out);
@@ -163,7 +168,7 @@ static void short_messages(void **state)
 	assert_int_equal(rc, -1);
 	assert_string_equal(err.msg, "protocol: connection closed inside a message's length (2 of 4 bytes)");
 	free(got);
-	got = decode("\0\0\0\x10{\"v\":1", 11, 0, &rc, &err);
+	got = decode("\0\0\0\x10{\"v\":" V "", 11, 0, &rc, &err);
 	assert_int_equal(rc, -1);
 	assert_string_equal(err.msg, "protocol: connection closed inside a message (7 of 16 bytes)");
 	free(got);
@@ -188,7 +193,7 @@ static void handler_error_stops(void **state)
 	struct ctxd_error err;
 
 	(void)state;
-	frame(&wire, "{\"v\":1,\"type\":\"a\"}");
+	frame(&wire, "{\"v\":" V ",\"type\":\"a\"}");
 	assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data, wire.len, refuse, NULL, &err), -1);
 	assert_string_equal(err.msg, "refused by the handler");
 	assert_int_equal(ctxd_protocol_decoder_feed(d, wire.data, wire.len, collect, NULL, &err), -1);
@@ -235,13 +240,13 @@ static void blocking_helpers(void **state)
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(ctxd_protocol_write(sv[0], m, 1000, &err), 0);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), 0);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), 0);
 	assert_string_equal(ctxd_protocol_type(got), "hello");
 	json_decref(got);
 
 	/* nothing arrives: the read gives up at its deadline */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 150, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 150, &err), -1);
 	assert_true(elapsed_ms(&t0) >= 140 && elapsed_ms(&t0) < 2000);
 	assert_string_equal(err.msg, "the daemon did not answer in time (reading)");
 	assert_null(got);
@@ -249,9 +254,9 @@ static void blocking_helpers(void **state)
 	/* a message cut short, then the peer goes away */
 	assert_int_equal(write(sv[0], "\0\0\0\x20{\"v\"", 8), 8);
 	close(sv[0]);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
 	assert_string_equal(err.msg, "protocol: message cut short after 4 of 32 bytes: the daemon closed the connection");
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
 	assert_string_equal(err.msg, "the daemon closed the connection");
 	/* writing to a closed peer fails without SIGPIPE */
 	assert_int_equal(ctxd_protocol_write(sv[1], m, 1000, &err), -1);
@@ -261,14 +266,14 @@ static void blocking_helpers(void **state)
 	/* a bad message read by the blocking reader gets the decoder's words */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(write(sv[0], "\0\0\0\x02[]", 6), 6);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
 	assert_string_equal(err.msg, "protocol: a message must be a JSON object");
 	assert_int_equal(write(sv[0], "\x7f\0\0\0", 4), 4);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
 	assert_string_equal(err.msg, "protocol: message length 2130706432 is over the 4194304-byte limit");
 	assert_int_equal(write(sv[0], "\0\0", 2), 2);
 	close(sv[0]);
-	assert_int_equal(ctxd_protocol_read(sv[1], &got, 1000, &err), -1);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
 	assert_string_equal(err.msg, "protocol: message cut short after 2 of 4 length bytes: the daemon closed the connection");
 	close(sv[1]);
 	json_decref(m);
@@ -313,6 +318,145 @@ static void query_hashes(void **state)
 	json_decref(bad);
 }
 
+/* A payload travels after the JSON and its NUL; a reader that expects
+ * none refuses it, and the daemon-side decoder takes none. */
+static void payloads(void **state)
+{
+	int sv[2];
+	struct ctxd_error err;
+	struct ctxd_buf payload = {0}, wire = {0};
+	json_t *m = ctxd_protocol_message("entries"), *got;
+	static const char bin[] = {'a', '\0', '\xff', 'b'};
+	int rc;
+	char *lines;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(ctxd_protocol_encode_payload(m, bin, sizeof bin, 0, &wire, &err), 0);
+	assert_int_equal(write(sv[0], wire.data, wire.len), (ssize_t)wire.len);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, &payload, 1000, &err), 0);
+	assert_string_equal(ctxd_protocol_type(got), "entries");
+	assert_int_equal(payload.len, sizeof bin);
+	assert_memory_equal(payload.data, bin, sizeof bin);
+	json_decref(got);
+	/* a message without one empties the payload */
+	assert_int_equal(ctxd_protocol_write(sv[0], m, 1000, &err), 0);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, &payload, 1000, &err), 0);
+	assert_int_equal(payload.len, 0);
+	json_decref(got);
+	/* an empty payload is still one */
+	wire.len = 0;
+	assert_int_equal(ctxd_protocol_encode_payload(m, "", 0, 0, &wire, &err), 0);
+	assert_int_equal(write(sv[0], wire.data, wire.len), (ssize_t)wire.len);
+	assert_int_equal(ctxd_protocol_read(sv[1], &got, NULL, 1000, &err), -1);
+	assert_string_equal(err.msg, "protocol: a message with a payload where none is expected");
+	assert_null(got);
+	lines = decode(wire.data, wire.len, 0, &rc, &err);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "protocol: invalid JSON"));
+	free(lines);
+	/* the payload counts towards the limit */
+	wire.len = 0;
+	assert_int_equal(ctxd_protocol_encode_payload(m, bin, sizeof bin, 26, &wire, &err), -1);
+	assert_non_null(strstr(err.msg, "over the 26-byte limit"));
+	close(sv[0]);
+	close(sv[1]);
+	json_decref(m);
+	ctxd_buf_free(&payload);
+	ctxd_buf_free(&wire);
+}
+
+/* Entries as records: every field back bit for bit, strings pointing into
+ * the payload, and every cut or bad byte an error, never a crash. */
+static void query_entries(void **state)
+{
+	struct ctxd_entry in[3] = {
+		{.path = "dir/f\xff.txt", .path_len = 10, .type = CTXD_ENTRY_FILE, .mode = 04755,
+		 .size = 3, .mtime = -5, .mtime_nsec = 999999999, .dev = UINT64_MAX, .ino = 1ull << 40,
+		 .nlink = 2, .data = "abc", .rule = -1},
+		{.path = "l", .path_len = 1, .type = CTXD_ENTRY_SYMLINK, .mode = 0777, .mtime = INT64_MAX,
+		 .link = "../x", .link_len = 4, .excluded = true, .reason = CTXD_REASON_DOCKERIGNORE,
+		 .rule = 7},
+		{.path = "d", .path_len = 1, .type = CTXD_ENTRY_DIR, .mode = 0755, .mtime = INT64_MIN,
+		 .rdev_major = 8, .rdev_minor = 1, .excluded = true, .pruned = true,
+		 .reason = CTXD_REASON_GIT_UNTRACKED, .rule = 0},
+	};
+	struct ctxd_buf pl = {0};
+	struct ctxd_entry e;
+	struct ctxd_error err;
+	const char *p, *end;
+	size_t n = 0;
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		ctxd_query_entry_append(&pl, &in[i]);
+	p = pl.data;
+	end = pl.data + pl.len;
+	while ((r = ctxd_query_entry_next(&p, end, &e, &err)) > 0) {
+		const struct ctxd_entry *w = &in[n++];
+
+		assert_int_equal(e.path_len, w->path_len);
+		assert_memory_equal(e.path, w->path, w->path_len);
+		assert_int_equal(e.path[e.path_len], '\0');
+		assert_true(e.path >= pl.data && e.path < end);
+		assert_int_equal(e.type, w->type);
+		assert_int_equal(e.mode, w->mode);
+		assert_int_equal(e.size, w->size);
+		assert_true(e.mtime == w->mtime);
+		assert_int_equal(e.mtime_nsec, w->mtime_nsec);
+		assert_true(e.dev == w->dev && e.ino == w->ino);
+		assert_int_equal(e.nlink, w->nlink);
+		assert_int_equal(e.rdev_major, w->rdev_major);
+		assert_int_equal(e.rdev_minor, w->rdev_minor);
+		assert_int_equal(e.excluded, w->excluded);
+		assert_int_equal(e.pruned, w->pruned);
+		assert_int_equal(e.reason, w->reason);
+		assert_int_equal(e.rule, w->rule);
+		assert_int_equal(e.dirfd, -1);
+		assert_int_equal(!e.link, !w->link);
+		if (w->link) {
+			assert_int_equal(e.link_len, w->link_len);
+			assert_string_equal(e.link, w->link);
+		}
+		assert_int_equal(!e.data, !w->data);
+		if (w->data)
+			assert_memory_equal(e.data, w->data, (size_t)w->size);
+	}
+	if (r < 0)
+		fail_msg("entry %zu: %s", n, err.msg);
+	assert_int_equal(n, 3);
+
+	/* cut anywhere inside the first record: an error, never a read past */
+	for (size_t cut = 1; cut < pl.len; cut++) {
+		p = pl.data;
+		end = pl.data + cut;
+		while ((r = ctxd_query_entry_next(&p, end, &e, &err)) > 0)
+			;
+		if (r < 0)
+			assert_non_null(strstr(err.msg, "the daemon sent an entry that does not parse"));
+		else
+			assert_ptr_equal(p, end); /* a cut between records */
+	}
+	/* a NUL inside the path, an unknown type, a varint past 64 bits */
+	{
+		static const char nul_in_path[] = "\x03a\0b\0";
+		static const char bad_type[] = "\x01a\0\x09";
+		static const char long_varint[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
+		static const char empty_path[] = "\x00\0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+		const char *bad[] = {nul_in_path, bad_type, long_varint, empty_path};
+		size_t len[] = {sizeof nul_in_path - 1, sizeof bad_type - 1, sizeof long_varint - 1,
+				sizeof empty_path - 1};
+
+		for (size_t i = 0; i < 4; i++) {
+			p = bad[i];
+			assert_int_equal(ctxd_query_entry_next(&p, bad[i] + len[i], &e, &err), -1);
+			assert_ptr_equal(p, bad[i]);
+		}
+	}
+	ctxd_buf_free(&pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +468,8 @@ int main(void)
 		cmocka_unit_test(encode_errors),
 		cmocka_unit_test(blocking_helpers),
 		cmocka_unit_test(query_hashes),
+		cmocka_unit_test(payloads),
+		cmocka_unit_test(query_entries),
 	};
 
 	return TU_RUN("protocol", tests);
