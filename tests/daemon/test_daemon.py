@@ -603,6 +603,56 @@ def degraded_project_watches_again_once_the_limit_is_raised():
         dm.stop()
 
 
+def varint(v):
+    b = bytearray()
+    while True:
+        b.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+        v >>= 7
+        if not v:
+            return bytes(b)
+
+
+def mem_file(path, data):
+    """A file with its bytes in the record, as ctxd_query_entry_append writes it."""
+    p, d = path.encode(), data.encode()
+    return (varint(len(p)) + p + b"\0" + b"".join(varint(v) for v in (
+        0, 0o644, len(d), 2 * 1000000000, 0, 0, 0, 1, 0, 0, 8, 0, 0)) + d)
+
+
+def entries_msg(n, records):
+    body = json.dumps({"v": ct.PROTOCOL_VERSION, "type": "entries", "n": n}).encode()
+    return frame(body + b"\0" + records)
+
+
+@test
+def bad_entries_from_the_daemon_are_an_error():
+    root = ct.tree({"Dockerfile": "FROM scratch\n"})
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sock)
+    ls.listen(1)
+    ls.settimeout(30)
+    try:
+        for wire, want in ((entries_msg(3, mem_file("a", "x") + mem_file("b", "y")),
+                            "holds 2 entries, not the number it says"),
+                           (entries_msg(1, mem_file("a", "x")[:-3]), "an entry that does not parse")):
+            p = subprocess.Popen([CTXD, "pack", "--exact", "-q", "-o", os.path.join(d, "out.tar"), root],
+                                 env=env_for(sock), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            conn, _ = ls.accept()
+            conn.settimeout(30)
+            recv_msg(conn)
+            conn.sendall(wire)
+            _, err = p.communicate(timeout=30)
+            conn.close()
+            expect(p.returncode == 1 and want in err.decode(), f"{p.returncode} {err!r}")
+            expect(not os.path.exists(os.path.join(d, "out.tar")), "a half-written tar was left")
+    finally:
+        ls.close()
+        shutil.rmtree(d)
+        shutil.rmtree(root)
+
+
 @test
 def pack_writes_what_it_has_while_the_daemon_pauses():
     """The tar of the entries already answered reaches the reader before the
@@ -622,20 +672,7 @@ def pack_writes_what_it_has_while_the_daemon_pauses():
         conn.settimeout(30)
         expect(recv_msg(conn)["type"] == "query", "no query")
 
-        def varint(v):
-            b = bytearray()
-            while True:
-                b.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
-                v >>= 7
-                if not v:
-                    return bytes(b)
-
-        def mem_file(path, data):  # a record as ctxd_query_entry_append writes it
-            p, d = path.encode(), data.encode()
-            return (varint(len(p)) + p + b"\0" + b"".join(varint(v) for v in (
-                0, 0o644, len(d), 2 * 1000000000, 0, 0, 0, 1, 0, 0, 8, 0, 0)) + d)
-        body = json.dumps({"v": ct.PROTOCOL_VERSION, "type": "entries", "n": 2}).encode()
-        conn.sendall(frame(body + b"\0" + mem_file("a", "first") + mem_file("b", "second")))
+        conn.sendall(entries_msg(2, mem_file("a", "first") + mem_file("b", "second")))
         out = b""
         deadline = time.time() + 10
         while b"second" not in out and time.time() < deadline:
