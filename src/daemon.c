@@ -24,6 +24,7 @@
 #include "ctxd/client.h"
 #include "ctxd/context.h"
 #include "ctxd/dedup.h"
+#include "ctxd/gitview.h"
 #include "ctxd/index.h"
 #include "ctxd/manifest.h"
 #include "ctxd/protocol.h"
@@ -47,6 +48,10 @@
 struct project {
 	char *root;
 	struct ctxd_watch *w;
+	/* git's view of the tree, kept while neither the tree (changes, of
+	 * ctxd_watch_status) nor the repository's files change */
+	struct ctxd_gitview *git;
+	uint64_t git_changes;
 	uint64_t added_ms, used_ms;
 	struct project *next;
 };
@@ -75,6 +80,7 @@ struct ctxd_daemon {
 	uv_timer_t idle;
 	uint64_t started_ms;
 	uint64_t requests;
+	bool git_held; /* libgit2 kept initialised (ctxd_gitview_hold) */
 };
 
 static void logf_(struct ctxd_daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -529,6 +535,7 @@ static bool project_drop(struct ctxd_daemon *d, const char *root)
 			struct project *p = *pp;
 
 			*pp = p->next;
+			ctxd_gitview_destroy(p->git);
 			ctxd_watch_destroy(p->w);
 			free(p->root);
 			free(p);
@@ -659,6 +666,45 @@ static bool onbuild_answer(void *ud, const char *image)
 	return !v || json_is_true(v);
 }
 
+/* Git's view of the project for a query that asks for git states, as the
+ * client would open it for its summary: a repository git cannot read costs
+ * the summary's savings figure (a warning), not the answer. The view is
+ * the project's, kept for the next query while it is current. Without the
+ * Dockerfile filter (keep_opts set), the Dockerfile's analysis still says
+ * what git must keep; it sends nothing, so it asks and warns nothing. */
+static int open_git(struct project *p, const struct ctxd_context *ctx, struct answer *a,
+		    const struct ctxd_select_options *keep_opts, struct ctxd_gitview **git,
+		    struct ctxd_select **keep, struct ctxd_error *err)
+{
+	struct ctxd_watch_status st;
+	struct ctxd_error gerr;
+
+	ctxd_watch_status(p->w, &st);
+	if (!p->git || p->git_changes != st.changes || !ctxd_gitview_current(p->git)) {
+		ctxd_gitview_destroy(p->git);
+		p->git_changes = st.changes;
+		if (ctxd_gitview_open(ctx->root, &p->git, &gerr) < 0) {
+			char msg[sizeof gerr.msg + 64];
+
+			p->git = NULL;
+			snprintf(msg, sizeof msg, "%s; the summary cannot say what --git-filter would save",
+				 gerr.msg);
+			answer_warn(a, msg);
+			return 0;
+		}
+	}
+	*git = p->git;
+	if (keep_opts && ctxd_gitview_workdir(*git)) {
+		struct ctxd_select_options ko = *keep_opts;
+
+		ko.has_onbuild = NULL;
+		ko.warn = NULL;
+		if (ctxd_select_create(ctx, &ko, keep, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The history record of a query for a command that keeps one: the end
  * message says it was made, with build's growth warning or why the
  * history could not be written (the client prints either). */
@@ -686,7 +732,9 @@ static int answer_query(struct conn *c, const json_t *msg)
 	const char **args = NULL;
 	struct ctxd_context_options co = {0};
 	struct ctxd_context *ctx = NULL;
-	struct ctxd_select *sel = NULL;
+	struct ctxd_select_options sopt = {0};
+	struct ctxd_select *sel = NULL, *keep = NULL;
+	struct ctxd_gitview *git = NULL;
 	struct ctxd_scan_source src;
 	struct ctxd_scan_options so = {0};
 	struct answer a = {.c = c};
@@ -707,19 +755,15 @@ static int answer_query(struct conn *c, const json_t *msg)
 	walk_error = true;
 	if (ctxd_context_open(&co, &ctx, &err) < 0)
 		goto fail;
-	if (q.select) {
-		struct ctxd_select_options sopt = {
-			.target = q.target,
-			.build_args = q.build_args,
-			.nbuild_args = q.nbuild_args,
-			.platform = q.platform,
-			.has_onbuild = q.onbuild ? onbuild_answer : NULL,
-			.ud = q.onbuild,
-		};
-
-		if (ctxd_select_create(ctx, &sopt, &sel, &err) < 0)
-			goto fail;
-	}
+	sopt.target = q.target;
+	sopt.build_args = q.build_args;
+	sopt.nbuild_args = q.nbuild_args;
+	sopt.platform = q.platform;
+	sopt.classic = q.classic_ignore;
+	sopt.has_onbuild = q.onbuild ? onbuild_answer : NULL;
+	sopt.ud = q.onbuild;
+	if (q.select && ctxd_select_create(ctx, &sopt, &sel, &err) < 0)
+		goto fail;
 	ctxd_index_source(ctxd_watch_index(p->w), &src);
 	so.source = &src;
 	so.select = sel;
@@ -728,6 +772,14 @@ static int answer_query(struct conn *c, const json_t *msg)
 	so.warn = answer_warn;
 	so.warn_ud = &a;
 	a.idx = ctxd_watch_index(p->w);
+	if (q.git && !d->git_held)
+		d->git_held = ctxd_gitview_hold() == 0;
+	if (q.git && open_git(p, ctx, &a, sel ? NULL : &sopt, &git, &keep, &err) < 0)
+		goto fail;
+	if (git && ctxd_gitview_workdir(git)) {
+		so.git = git;
+		so.git_keep = sel ? sel : keep;
+	}
 	/* the sent entries: for the hashes, and a history record's directories */
 	if (!(a.batch = json_array()) ||
 	    ((q.want_hashes || q.record) && !(a.m = ctxd_manifest_create()))) {
@@ -741,6 +793,8 @@ static int answer_query(struct conn *c, const json_t *msg)
 	if (q.want_hashes && send_hashes(&a, &err) < 0)
 		goto fail;
 	m = ctxd_protocol_message("end");
+	if (so.git)
+		json_object_set_new(m, "git_repository", json_string(ctxd_gitview_workdir(git)));
 	if (q.record)
 		record_history(ctx, q.record, &sum, a.m, m);
 	conn_send(c, m, false);
@@ -759,6 +813,7 @@ out:
 	json_decref(a.batch);
 	ctxd_buf_free(&a.recs);
 	ctxd_manifest_destroy(a.m);
+	ctxd_select_destroy(keep);
 	ctxd_select_destroy(sel);
 	ctxd_context_destroy(ctx);
 	free(args);
@@ -971,6 +1026,8 @@ void ctxd_daemon_destroy(struct ctxd_daemon *d)
 		close(d->listen_fd);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	if (d->git_held)
+		ctxd_gitview_release();
 	free(d->socket_path);
 	free(d->lock_path);
 	free(d);

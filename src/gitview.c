@@ -38,8 +38,18 @@ struct level {
 	size_t excluded_len;        /* the excluded directory's path length */
 };
 
+/* A file a view was read from, as it was when read. */
+struct stamp {
+	char *path;
+	bool exists;
+	struct stat st;
+};
+
+enum { STAMP_INDEX, STAMP_CONFIG, STAMP_INFO_EXCLUDE, STAMP_EXCLUDES_FILE, NSTAMPS };
+
 struct ctxd_gitview {
 	bool libgit2;               /* git_libgit2_init was called */
+	struct stamp stamps[NSTAMPS];
 	git_repository *repo;       /* NULL: no repository */
 	char *workdir;              /* realpath, no trailing '/' */
 	char *prefix;               /* the context in the work tree: "" or "a/b/" */
@@ -70,6 +80,45 @@ static void git_err(struct ctxd_error *err, const char *what)
 	const git_error *e = git_error_last();
 
 	ctxd_error_set(err, "%s: git: %s", what, e && e->message ? e->message : "unknown error");
+}
+
+static void stamp_take(struct stamp *s, const char *path)
+{
+	free(s->path);
+	s->path = path ? strdup(path) : NULL;
+	s->exists = s->path && stat(s->path, &s->st) == 0;
+}
+
+static bool stamp_same(const struct stamp *s)
+{
+	struct stat st;
+	bool exists = s->path && stat(s->path, &st) == 0;
+
+	if (exists != s->exists)
+		return false;
+	return !exists ||
+	       (st.st_dev == s->st.st_dev && st.st_ino == s->st.st_ino && st.st_size == s->st.st_size &&
+		st.st_mtim.tv_sec == s->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == s->st.st_mtim.tv_nsec &&
+		st.st_ctim.tv_sec == s->st.st_ctim.tv_sec && st.st_ctim.tv_nsec == s->st.st_ctim.tv_nsec);
+}
+
+/* The repository's own files a view reads, stamped before they are read
+ * so a change while reading shows as one. */
+static void stamp_repository(struct ctxd_gitview *gv)
+{
+	static const struct {
+		int slot;
+		git_repository_item_t item;
+	} items[] = {{STAMP_INDEX, GIT_REPOSITORY_ITEM_INDEX}, {STAMP_CONFIG, GIT_REPOSITORY_ITEM_CONFIG}};
+
+	for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+		git_buf b = {0};
+
+		if (git_repository_item_path(&b, gv->repo, items[i].item) == 0) {
+			stamp_take(&gv->stamps[items[i].slot], b.ptr);
+			git_buf_dispose(&b);
+		}
+	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -229,6 +278,7 @@ static int open_view(const char *dir, bool search, struct ctxd_gitview **out,
 		goto fail;
 	}
 	gv->prefixlen = strlen(gv->prefix);
+	stamp_repository(gv);
 	if (load_index(gv, err) < 0 || load_globals(gv, err) < 0)
 		goto fail;
 	return 0;
@@ -270,10 +320,33 @@ void ctxd_gitview_destroy(struct ctxd_gitview *gv)
 	free(gv->arena);
 	free(gv->prefix);
 	free(gv->workdir);
+	for (size_t i = 0; i < NSTAMPS; i++)
+		free(gv->stamps[i].path);
 	git_repository_free(gv->repo);
 	if (gv->libgit2)
 		git_libgit2_shutdown();
 	free(gv);
+}
+
+bool ctxd_gitview_current(const struct ctxd_gitview *gv)
+{
+	for (size_t i = 0; i < gv->nsubs; i++)
+		if (gv->subs[i].tried)
+			return false;
+	for (size_t i = 0; i < NSTAMPS; i++)
+		if (!stamp_same(&gv->stamps[i]))
+			return false;
+	return true;
+}
+
+int ctxd_gitview_hold(void)
+{
+	return git_libgit2_init() < 0 ? -1 : 0;
+}
+
+void ctxd_gitview_release(void)
+{
+	git_libgit2_shutdown();
 }
 
 const char *ctxd_gitview_workdir(const struct ctxd_gitview *gv)
@@ -537,11 +610,13 @@ static int load_globals(struct ctxd_gitview *gv, struct ctxd_error *err)
 		return -1;
 	}
 	git_buf_dispose(&info);
+	stamp_take(&gv->stamps[STAMP_INFO_EXCLUDE], path);
 	rc = load_list(path, "", &gv->info_exclude, err);
 	free(path);
 	if (rc < 0)
 		return -1;
 	path = excludes_file_path(gv);
+	stamp_take(&gv->stamps[STAMP_EXCLUDES_FILE], path);
 	rc = path ? load_list(path, "", &gv->excludes_file, err) : 0;
 	free(path);
 	return rc;

@@ -38,6 +38,7 @@ json_t *ctxd_query_encode(const struct ctxd_query *q)
 	json_object_set_new(m, "want_excluded", json_boolean(q->want_excluded));
 	json_object_set_new(m, "list_unread", json_boolean(q->list_unread));
 	json_object_set_new(m, "want_hashes", json_boolean(q->want_hashes));
+	json_object_set_new(m, "git", json_boolean(q->git));
 	set_str(m, "record", q->record);
 	for (size_t i = 0; i < q->nbuild_args; i++)
 		json_array_append_new(args, json_string(q->build_args[i]));
@@ -73,6 +74,7 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
 	q->want_excluded = json_is_true(json_object_get(msg, "want_excluded"));
 	q->list_unread = json_is_true(json_object_get(msg, "list_unread"));
 	q->want_hashes = json_is_true(json_object_get(msg, "want_hashes"));
+	q->git = json_is_true(json_object_get(msg, "git"));
 	q->record = get_str(msg, "record");
 	if (q->record && strcmp(q->record, "build") && strcmp(q->record, "pack") &&
 	    strcmp(q->record, "report")) {
@@ -107,7 +109,7 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
  * order: path length, the path and a NUL; type, mode, size, mtime
  * (zigzag), mtime_nsec, dev, ino, nlink, rdev major, rdev minor; flags
  * (1 excluded, 2 pruned, 4 a link follows, 8 data follows); reason; rule
- * + 1; then the link's length, the link and a NUL; then size bytes of
+ * + 1; git state; then the link's length, the link and a NUL; then size bytes of
  * data. The NULs let the decoded strings point into the payload. */
 enum { F_EXCLUDED = 1, F_PRUNED = 2, F_LINK = 4, F_DATA = 8 };
 
@@ -152,6 +154,7 @@ void ctxd_query_entry_append(struct ctxd_buf *out, const struct ctxd_entry *e)
 	put(out, flags);
 	put(out, (uint64_t)e->reason);
 	put(out, (uint64_t)(e->rule + 1));
+	put(out, (uint64_t)e->git);
 	if (e->link)
 		put_str(out, e->link, e->link_len);
 	if (e->data)
@@ -229,6 +232,7 @@ int ctxd_query_entry_next(const char **p, const char *end, struct ctxd_entry *e,
 	e->pruned = flags & F_PRUNED;
 	e->reason = (enum ctxd_entry_reason)get(&r, CTXD_REASON_GIT_UNTRACKED); /* the last */
 	e->rule = (int)get(&r, INT_MAX) - 1;
+	e->git = (enum ctxd_git_state)get(&r, CTXD_GIT_IGNORED); /* the last */
 	if (flags & F_LINK) {
 		e->link_len = (size_t)get(&r, SIZE_MAX - 1);
 		e->link = get_bytes(&r, e->link_len, true);
@@ -346,6 +350,8 @@ int ctxd_query_run(const char *socket, const struct ctxd_query *q,
 		}
 		type = ctxd_protocol_type(msg);
 		if (strcmp(type, "end") == 0) {
+			if (q->git && h->repository)
+				h->repository(h->repository_ud, get_str(msg, "git_repository"));
 			if (h->recorded && json_is_true(json_object_get(msg, "recorded")))
 				h->recorded(h->recorded_ud, get_str(msg, "history_error"),
 					    get_str(msg, "history_warning"));

@@ -42,6 +42,7 @@ struct ctxd_watch {
 	uint64_t refused_ms; /* when (monotonic) */
 	char reason[512];
 	uint64_t events, rescans, last_event_ms;
+	uint64_t changes; /* events not our cookies', and rescans */
 	unsigned seq;
 	const char *cookie; /* the name being waited for, NULL when none */
 	bool cookie_seen;
@@ -258,6 +259,9 @@ static int drain(struct ctxd_watch *w, struct ctxd_error *err)
 			if (!dir || w->overflowed || w->rebuild)
 				continue; /* a dropped directory's, or a rescan will read it all */
 			w->events++;
+			if (!ev->len || strncmp(ev->name, CTXD_INDEX_COOKIE_PREFIX,
+						strlen(CTXD_INDEX_COOKIE_PREFIX)) != 0)
+				w->changes++;
 			w->last_event_ms = wall_ms();
 			if (!ev->len && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))) {
 				/* a move is the parent's event; a deletion, IN_IGNORED's */
@@ -372,6 +376,7 @@ void ctxd_watch_status(const struct ctxd_watch *w, struct ctxd_watch_status *out
 	memset(out, 0, sizeof *out);
 	out->watches = (unsigned)w->n;
 	out->events = w->events;
+	out->changes = w->changes;
 	out->rescans = w->rescans;
 	out->last_event_ms = w->last_event_ms;
 	if (w->degraded) {
@@ -390,6 +395,7 @@ void ctxd_watch_status(const struct ctxd_watch *w, struct ctxd_watch_status *out
 static int full(struct ctxd_watch *w, struct ctxd_error *err)
 {
 	w->rescans++;
+	w->changes++;
 	return rescan(w, err);
 }
 

@@ -36,6 +36,21 @@ enum ctxd_git_filter {
 int ctxd_gitview_open(const char *dir, struct ctxd_gitview **out, struct ctxd_error *err);
 void ctxd_gitview_destroy(struct ctxd_gitview *gv);
 
+/* Whether the repository files the view was read from (the index, the
+ * repository's config, info/exclude, the excludes file) are unchanged, so a
+ * long-lived process can keep using it while the work tree is unchanged
+ * too (.gitignore files are read as the tree is asked about). A view that
+ * opened a nested repository's is never current. */
+bool ctxd_gitview_current(const struct ctxd_gitview *gv);
+
+/* Keeps libgit2 initialised until the matching release, for a long-lived
+ * process (the daemon) that opens views over and over: otherwise each
+ * open initialises libgit2 again, which with Debian's build parses the
+ * whole CA bundle (about 15 ms). -1 when libgit2 cannot be loaded; then
+ * do not release. */
+int ctxd_gitview_hold(void);
+void ctxd_gitview_release(void);
+
 /* The work tree's root (absolute, with no trailing '/'), or NULL when no
  * repository encloses the directory. */
 const char *ctxd_gitview_workdir(const struct ctxd_gitview *gv);

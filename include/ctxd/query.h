@@ -15,6 +15,7 @@
 #include "ctxd/buf.h"
 #include "ctxd/entry.h"
 #include "ctxd/error.h"
+#include "ctxd/gitview.h"
 #include "ctxd/hash.h"
 #include "ctxd/scan.h"
 
@@ -35,6 +36,11 @@ struct ctxd_query {
 	 * them) for the sent files dedup would hash (ctxd_dedup_candidates),
 	 * after the entries: a client deduplicating reads no file to hash it. */
 	bool want_hashes;
+	/* Also each entry's git state (entry.git), as a walk with git's view
+	 * of the context and the git filter off gives it, and the repository
+	 * in the end message: what a summary needs to say what a git filter
+	 * would save. The daemon, not the client, then opens the repository. */
+	bool git;
 	/* The command whose run this is, when it goes in the history
 	 * (include/ctxd/report_history.h): "build", "pack" or "report"; NULL:
 	 * none. The daemon then records the run itself and says so at the end
@@ -81,6 +87,9 @@ struct ctxd_query_handlers {
 	 * warning (NULL: none). NULL: dropped. */
 	void (*recorded)(void *ud, const char *error, const char *warning);
 	void *recorded_ud;
+	/* With git: the repository's work tree (NULL: none). NULL: dropped. */
+	void (*repository)(void *ud, const char *workdir);
+	void *repository_ud;
 	/* Called before waiting on the daemon when it has sent nothing more
 	 * yet; returns 0, or -1 with err set to stop. NULL: not called. */
 	int (*idle)(void *ud, struct ctxd_error *err);

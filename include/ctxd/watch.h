@@ -29,6 +29,8 @@ struct ctxd_watch_status {
 	char reason[512];    /* why not "watching"; "" otherwise */
 	unsigned watches;    /* inotify watches held */
 	uint64_t events;     /* events applied */
+	uint64_t changes;    /* events other than sync cookies', and rescans:
+			      * while it stays the same, so does the tree */
 	uint64_t rescans;    /* full re-reads of the tree after the first */
 	uint64_t last_event_ms; /* wall clock of the last event, 0: none */
 };

@@ -90,7 +90,11 @@ struct cli_context_opts {
 	enum ctxd_config_source git_filter_source;
 	char *git_filter_origin;          /* "--git-filter", "CTXD_GIT_FILTER",
 					   * "FILE:LINE" or "default" */
-	struct ctxd_gitview *git;         /* git's view of the context; NULL: not asked */
+	struct ctxd_gitview *git;         /* git's view of the context; NULL: not asked
+					   * (yet: see git_summary) */
+	bool git_summary;                 /* the summary asks git, the filter off:
+					   * the daemon does, or cli_scan opens git
+					   * before it walks */
 	struct ctxd_select *keep;         /* the Dockerfile's analysis when pruning
 					   * is off: what the git filter keeps */
 
@@ -99,6 +103,9 @@ struct cli_context_opts {
 	 * warning (NULL: none). */
 	bool history_recorded;
 	char *history_error, *history_warning;
+	/* Set by cli_scan when the daemon answered git_summary: the
+	 * repository's work tree (NULL: none). */
+	char *git_repository;
 };
 
 /* getopt_long ids for the shared options; commands add their own above. */
@@ -180,6 +187,10 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
 			      struct ctxd_scan_options *so);
 
+/* The git repository's work tree the summary's git figures come from, once
+ * cli_scan has run (NULL: none, or git not asked). */
+const char *cli_context_git_repository(const struct cli_context_opts *o);
+
 /* Frees what the shared options (and cli_context_open) allocated. */
 void cli_context_opts_free(struct cli_context_opts *o);
 
@@ -198,8 +209,8 @@ bool cli_daemon_wanted(void);
 /* ctxd_scan_run, answered by the daemon's synced index when one is running
  * (registering the project with it), in-process otherwise, with
  * --no-daemon or CTXD_DAEMON=0, or when the daemon fails before its first
- * entry (a warning says so). */
-
+ * entry (a warning says so). With o->git_summary the entries carry their
+ * git state either way (so->git need not be set). */
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err);

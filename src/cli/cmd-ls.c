@@ -16,6 +16,7 @@ struct ls {
 	const struct ctxd_select *sel;
 	struct ctxd_gitview *git;
 	const char *git_source;
+	const char *repository; /* git's work tree, once the scan ran */
 	bool long_fmt, excluded, json, first;
 	uint64_t entries, files, bytes;
 };
@@ -172,7 +173,7 @@ static json_t *count_json(const struct ctxd_summary_count *c)
 static json_t *git_json(const struct ls *ls, const struct ctxd_summary *sum)
 {
 	json_t *o = json_object(), *would = json_object();
-	const char *wd = ls->git ? ctxd_gitview_workdir(ls->git) : NULL;
+	const char *wd = ls->repository;
 
 	json_object_set_new(o, "filter", json_string(ctxd_git_filter_name(sum->git_filter)));
 	json_object_set_new(o, "source", json_string(ls->git_source));
@@ -288,6 +289,7 @@ static int run(int argc, char **argv)
 	if (ls.json)
 		json_head(ctx);
 	rc = cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err);
+	ls.repository = cli_context_git_repository(&co);
 	if (rc == 0 && ls.json)
 		json_tail(&ls, &sum);
 	if (rc < 0) {

@@ -216,6 +216,38 @@ static bool has_onbuild(void *ud, const char *image)
 	return has;
 }
 
+/* The Dockerfile's analysis when pruning is off: what the git filter keeps.
+ * It sends nothing, so it asks docker and warns nothing. */
+static int open_keep(struct cli_context_opts *o, const struct ctxd_context *ctx,
+		     struct ctxd_error *err)
+{
+	struct ctxd_select_options so = {
+		.target = o->target,
+		.build_args = (const char *const *)o->arg_kv,
+		.nbuild_args = o->narg_kv,
+		.platform = o->platform,
+		.classic = o->ctx.classic_ignore,
+	};
+
+	return ctxd_select_create(ctx, &so, &o->keep, err);
+}
+
+/* Git's view for the summary alone: a repository git cannot read costs
+ * the savings figure, not the command. */
+static int open_summary_git(struct cli_context_opts *o, const struct ctxd_context *ctx,
+			    bool pruned, struct ctxd_error *err)
+{
+	struct ctxd_error gerr;
+
+	if (ctxd_gitview_open(ctx->root, &o->git, &gerr) < 0) {
+		cli_warn("%s; the summary cannot say what --git-filter would save", gerr.msg);
+		return 0;
+	}
+	if (!pruned && ctxd_gitview_workdir(o->git))
+		return open_keep(o, ctx, err);
+	return 0;
+}
+
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel)
 {
@@ -274,21 +306,14 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 	if (!o->exact && o->git_filter != CTXD_GIT_FILTER_OFF &&
 	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
 		goto fail;
-	/* only for the summary: a repository git cannot read costs the
-	 * savings figure, not the command */
-	if (!o->exact && o->git_filter == CTXD_GIT_FILTER_OFF && !o->no_summary &&
-	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
-		cli_warn("%s; the summary cannot say what --git-filter would save", err.msg);
+	/* git for the summary alone is asked late: by the daemon when it
+	 * answers (it has the repository open already), else just before the
+	 * walk (cli_scan) */
+	o->git_summary = !o->exact && o->git_filter == CTXD_GIT_FILTER_OFF && !o->no_summary;
 	if (!o->exact && o->prune != 2 && ctxd_select_create(*ctx, &so, sel, &err) < 0)
 		goto fail;
-	/* without pruning the git filter still keeps what the Dockerfile
-	 * names; that analysis sends nothing, so it has nothing to warn about */
-	if (!*sel && o->git && ctxd_gitview_workdir(o->git)) {
-		so.warn = NULL;
-		so.has_onbuild = NULL;
-		if (ctxd_select_create(*ctx, &so, &o->keep, &err) < 0)
-			goto fail;
-	}
+	if (!*sel && o->git && ctxd_gitview_workdir(o->git) && open_keep(o, *ctx, &err) < 0)
+		goto fail;
 	return CLI_OK;
 fail:
 	cli_error("%s", err.msg);
@@ -312,6 +337,7 @@ void cli_context_opts_free(struct cli_context_opts *o)
 {
 	free(o->history_error);
 	free(o->history_warning);
+	free(o->git_repository);
 	ctxd_select_destroy(o->keep);
 	ctxd_gitview_destroy(o->git);
 	ctxd_config_free(&o->cfg);
@@ -323,27 +349,6 @@ void cli_context_opts_free(struct cli_context_opts *o)
 	free(o->args);
 	free(o->arg_kv);
 	json_decref(o->onbuild);
-}
-
-/* The daemon's entries carry no git state: asks git about each sent one,
- * as the walk would have, so the summary can say what the filter saves. */
-struct git_fill {
-	const struct ctxd_scan_options *so;
-	ctxd_scan_visit_fn visit;
-	void *ud;
-};
-
-static int git_fill_visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
-{
-	struct git_fill *g = ud;
-	struct ctxd_entry copy = *e;
-
-	if (e->excluded || (g->so->git_keep && ctxd_select_names(g->so->git_keep, e->path, e->path_len)))
-		return g->visit(g->ud, e, err);
-	if (ctxd_gitview_state(g->so->git, e->path, e->path_len, e->type == CTXD_ENTRY_DIR, &copy.git,
-			       err) < 0)
-		return -1;
-	return g->visit(g->ud, &copy, err);
 }
 
 bool cli_daemon_wanted(void)
@@ -404,11 +409,39 @@ static void take_hash(void *ud, size_t n, const struct ctxd_hash *h, const struc
 		ctxd_manifest_set_hash(hi->m, hi->base + n, h, key);
 }
 
+static void take_repository(void *ud, const char *workdir)
+{
+	struct cli_context_opts *o = ud;
+
+	free(o->git_repository);
+	o->git_repository = workdir ? strdup(workdir) : NULL;
+}
+
+const char *cli_context_git_repository(const struct cli_context_opts *o)
+{
+	return o->git ? ctxd_gitview_workdir(o->git) : o->git_repository;
+}
+
+/* The walk here, with git's view opened now when the summary asks git. */
+static int walk(struct cli_context_opts *o, const struct ctxd_context *ctx,
+		const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
+		struct ctxd_error *err)
+{
+	struct ctxd_scan_options s = *so;
+
+	if (o->git_summary && !o->git) {
+		if (open_summary_git(o, ctx, so->select != NULL, err) < 0)
+			return -1;
+		s.git = o->git && ctxd_gitview_workdir(o->git) ? o->git : NULL;
+		s.git_keep = s.select ? s.select : o->keep;
+	}
+	return ctxd_scan_run(ctx, &s, visit, ud, err);
+}
+
 int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		    const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 		    struct ctxd_manifest *m, struct ctxd_error *err)
 {
-	struct git_fill gf = {.so = so, .visit = visit, .ud = ud};
 	struct hash_into hi = {.m = m, .base = m ? ctxd_manifest_count(m) : 0};
 	struct ctxd_query q = {
 		.root = ctx->root,
@@ -423,11 +456,12 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.want_excluded = so->want_excluded,
 		.list_unread = so->list_unread,
 		.want_hashes = m != NULL,
+		.git = o->git_summary,
 		.record = o->record,
 	};
 	struct ctxd_query_handlers h = {
-		.visit = so->git ? git_fill_visit : visit,
-		.ud = so->git ? (void *)&gf : ud,
+		.visit = visit,
+		.ud = ud,
 		.warn = so->warn,
 		.warn_ud = so->warn_ud,
 		.hash = m ? take_hash : NULL,
@@ -436,6 +470,8 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.recorded_ud = o,
 		.idle = o->idle,
 		.idle_ud = o->idle_ud,
+		.repository = take_repository,
+		.repository_ud = o,
 	};
 	int rc;
 
@@ -448,13 +484,13 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	 * apply the git filter */
 	if (o->no_daemon || !cli_daemon_wanted() || ctx->dockerfile_stdin || so->source ||
 	    (so->git && so->git_filter != CTXD_GIT_FILTER_OFF))
-		return ctxd_scan_run(ctx, so, visit, ud, err);
+		return walk(o, ctx, so, visit, ud, err);
 	rc = ctxd_query_run(NULL, &q, &h, err);
 	if (rc == CTXD_QUERY_DAEMON_FAILED)
 		cli_warn("%s; walking the tree here instead", err->msg);
 	else if (rc != CTXD_QUERY_NO_DAEMON)
 		return rc;
-	return ctxd_scan_run(ctx, so, visit, ud, err);
+	return walk(o, ctx, so, visit, ud, err);
 }
 
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,

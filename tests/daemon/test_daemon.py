@@ -616,7 +616,7 @@ def mem_file(path, data):
     """A file with its bytes in the record, as ctxd_query_entry_append writes it."""
     p, d = path.encode(), data.encode()
     return (varint(len(p)) + p + b"\0" + b"".join(varint(v) for v in (
-        0, 0o644, len(d), 2 * 1000000000, 0, 0, 0, 1, 0, 0, 8, 0, 0)) + d)
+        0, 0o644, len(d), 2 * 1000000000, 0, 0, 0, 1, 0, 0, 8, 0, 0, 0)) + d)
 
 
 def entries_msg(n, records):
@@ -694,6 +694,33 @@ def pack_writes_what_it_has_while_the_daemon_pauses():
             p.wait()
         ls.close()
         shutil.rmtree(d)
+        shutil.rmtree(root)
+
+
+@test
+def git_figures_follow_the_index_when_the_tree_does_not_change():
+    """The daemon keeps git's view of a project between queries; staging a
+    file changes only .git (not watched: .dockerignore excludes it), and
+    the next answer must still see it, as a cold walk does."""
+    root = ct.tree({"Dockerfile": "FROM scratch\nCOPY . /\n", ".dockerignore": ".git\n",
+                    "a.txt": "a\n", "b.txt": "b\n"})
+    genv = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q", "."], ["add", "Dockerfile", ".dockerignore", "a.txt"], ["commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=root, env=genv, check=True, capture_output=True)
+    dm = Daemon()
+    try:
+        for want in (1, 0):
+            rc, warm, err = run(dm.sock, ["ls", "--json", root])
+            expect(rc == 0, err)
+            cold = run(dm.sock, ["ls", "--json", "--no-daemon", root])[1]
+            expect(warm == cold, f"daemon and cold walk differ:\n{warm}\n{cold}")
+            git = json.loads(warm)["totals"]["git"]
+            expect(git["repository"] == os.path.realpath(root), git)
+            expect(git["would_save"]["untracked"]["files"] == want, git)
+            subprocess.run(["git", "add", "b.txt"], cwd=root, env=genv, check=True, capture_output=True)
+    finally:
+        dm.stop()
         shutil.rmtree(root)
 
 

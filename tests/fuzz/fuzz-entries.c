@@ -15,7 +15,7 @@ static void same(const struct ctxd_entry *a, const struct ctxd_entry *b)
 	    a->mtime_nsec != b->mtime_nsec || a->dev != b->dev || a->ino != b->ino ||
 	    a->nlink != b->nlink || a->rdev_major != b->rdev_major || a->rdev_minor != b->rdev_minor ||
 	    a->excluded != b->excluded || a->pruned != b->pruned || a->reason != b->reason ||
-	    a->rule != b->rule || !a->link != !b->link || !a->data != !b->data ||
+	    a->rule != b->rule || a->git != b->git || !a->link != !b->link || !a->data != !b->data ||
 	    (a->link && (a->link_len != b->link_len || memcmp(a->link, b->link, a->link_len))) ||
 	    (a->data && memcmp(a->data, b->data, (size_t)a->size)))
 		abort();

@@ -373,7 +373,7 @@ static void query_entries(void **state)
 	struct ctxd_entry in[3] = {
 		{.path = "dir/f\xff.txt", .path_len = 10, .type = CTXD_ENTRY_FILE, .mode = 04755,
 		 .size = 3, .mtime = -5, .mtime_nsec = 999999999, .dev = UINT64_MAX, .ino = 1ull << 40,
-		 .nlink = 2, .data = "abc", .rule = -1},
+		 .nlink = 2, .data = "abc", .rule = -1, .git = CTXD_GIT_IGNORED},
 		{.path = "l", .path_len = 1, .type = CTXD_ENTRY_SYMLINK, .mode = 0777, .mtime = INT64_MAX,
 		 .link = "../x", .link_len = 4, .excluded = true, .reason = CTXD_REASON_DOCKERIGNORE,
 		 .rule = 7},
@@ -413,6 +413,7 @@ static void query_entries(void **state)
 		assert_int_equal(e.pruned, w->pruned);
 		assert_int_equal(e.reason, w->reason);
 		assert_int_equal(e.rule, w->rule);
+		assert_int_equal(e.git, w->git);
 		assert_int_equal(e.dirfd, -1);
 		assert_int_equal(!e.link, !w->link);
 		if (w->link) {
