@@ -666,13 +666,14 @@ static bool onbuild_answer(void *ud, const char *image)
 	return !v || json_is_true(v);
 }
 
-/* Git's view of the project for a query that asks for git states, as the
- * client would open it for its summary: a repository git cannot read costs
- * the summary's savings figure (a warning), not the answer. The view is
+/* Git's view of the project for a query that asks git, as the client
+ * would open it: a repository git cannot read is the walk's error for the
+ * git filter; for the summary alone it costs the savings figure (a
+ * warning), not the answer. The view is
  * the project's, kept for the next query while it is current. Without the
  * Dockerfile filter (keep_opts set), the Dockerfile's analysis still says
  * what git must keep; it sends nothing, so it asks and warns nothing. */
-static int open_git(struct project *p, const struct ctxd_context *ctx, struct answer *a,
+static int open_git(struct project *p, const struct ctxd_context *ctx, struct answer *a, bool filter,
 		    const struct ctxd_select_options *keep_opts, struct ctxd_gitview **git,
 		    struct ctxd_select **keep, struct ctxd_error *err)
 {
@@ -687,6 +688,10 @@ static int open_git(struct project *p, const struct ctxd_context *ctx, struct an
 			char msg[sizeof gerr.msg + 64];
 
 			p->git = NULL;
+			if (filter) {
+				*err = gerr;
+				return -1;
+			}
 			snprintf(msg, sizeof msg, "%s; the summary cannot say what --git-filter would save",
 				 gerr.msg);
 			answer_warn(a, msg);
@@ -774,10 +779,12 @@ static int answer_query(struct conn *c, const json_t *msg)
 	a.idx = ctxd_watch_index(p->w);
 	if (q.git && !d->git_held)
 		d->git_held = ctxd_gitview_hold() == 0;
-	if (q.git && open_git(p, ctx, &a, sel ? NULL : &sopt, &git, &keep, &err) < 0)
+	if (q.git && open_git(p, ctx, &a, q.git_filter != CTXD_GIT_FILTER_OFF, sel ? NULL : &sopt, &git,
+			      &keep, &err) < 0)
 		goto fail;
 	if (git && ctxd_gitview_workdir(git)) {
 		so.git = git;
+		so.git_filter = q.git_filter;
 		so.git_keep = sel ? sel : keep;
 	}
 	/* the sent entries: for the hashes, and a history record's directories */

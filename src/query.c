@@ -39,6 +39,7 @@ json_t *ctxd_query_encode(const struct ctxd_query *q)
 	json_object_set_new(m, "list_unread", json_boolean(q->list_unread));
 	json_object_set_new(m, "want_hashes", json_boolean(q->want_hashes));
 	json_object_set_new(m, "git", json_boolean(q->git));
+	json_object_set_new(m, "git_filter", json_string(ctxd_git_filter_name(q->git_filter)));
 	set_str(m, "record", q->record);
 	for (size_t i = 0; i < q->nbuild_args; i++)
 		json_array_append_new(args, json_string(q->build_args[i]));
@@ -75,6 +76,11 @@ int ctxd_query_decode(const json_t *msg, struct ctxd_query *q, const char ***arg
 	q->list_unread = json_is_true(json_object_get(msg, "list_unread"));
 	q->want_hashes = json_is_true(json_object_get(msg, "want_hashes"));
 	q->git = json_is_true(json_object_get(msg, "git"));
+	if (ctxd_git_filter_parse(get_str(msg, "git_filter") ? get_str(msg, "git_filter") : "off",
+				  &q->git_filter) < 0) {
+		ctxd_error_set(err, "query: \"git_filter\" must be off, ignored or untracked");
+		return -1;
+	}
 	q->record = get_str(msg, "record");
 	if (q->record && strcmp(q->record, "build") && strcmp(q->record, "pack") &&
 	    strcmp(q->record, "report")) {

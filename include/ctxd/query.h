@@ -36,11 +36,13 @@ struct ctxd_query {
 	 * them) for the sent files dedup would hash (ctxd_dedup_candidates),
 	 * after the entries: a client deduplicating reads no file to hash it. */
 	bool want_hashes;
-	/* Also each entry's git state (entry.git), as a walk with git's view
-	 * of the context and the git filter off gives it, and the repository
-	 * in the end message: what a summary needs to say what a git filter
-	 * would save. The daemon, not the client, then opens the repository. */
+	/* Git's view of the context applies: the git filter git_filter drops
+	 * what it covers (but what the Dockerfile names), each entry carries
+	 * its git state (entry.git), and the end message names the
+	 * repository, as a walk with git's view gives them. The daemon, not
+	 * the client, opens the repository. */
 	bool git;
+	enum ctxd_git_filter git_filter;
 	/* The command whose run this is, when it goes in the history
 	 * (include/ctxd/report_history.h): "build", "pack" or "report"; NULL:
 	 * none. The daemon then records the run itself and says so at the end

@@ -90,11 +90,12 @@ struct cli_context_opts {
 	enum ctxd_config_source git_filter_source;
 	char *git_filter_origin;          /* "--git-filter", "CTXD_GIT_FILTER",
 					   * "FILE:LINE" or "default" */
-	struct ctxd_gitview *git;         /* git's view of the context; NULL: not asked
-					   * (yet: see git_summary) */
-	bool git_summary;                 /* the summary asks git, the filter off:
-					   * the daemon does, or cli_scan opens git
-					   * before it walks */
+	struct ctxd_gitview *git;         /* git's view of the context; NULL: not
+					   * opened (yet: see cli_context_git) */
+	bool git_deferred;                /* git is asked (the filter, or the
+					   * summary's figures): by the daemon when
+					   * it answers, else cli_scan opens it */
+	bool git_failed;                  /* it could not be opened (warned) */
 	struct ctxd_select *keep;         /* the Dockerfile's analysis when pruning
 					   * is off: what the git filter keeps */
 
@@ -103,7 +104,7 @@ struct cli_context_opts {
 	 * warning (NULL: none). */
 	bool history_recorded;
 	char *history_error, *history_warning;
-	/* Set by cli_scan when the daemon answered git_summary: the
+	/* Set by cli_scan when the daemon answered git_deferred: the
 	 * repository's work tree (NULL: none). */
 	char *git_repository;
 };
@@ -183,9 +184,20 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel);
 
-/* Points the scan options at the filters cli_context_open set up. */
+/* Points the scan options at the filters cli_context_open set up (git's
+ * are cli_scan's business). */
 void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
 			      struct ctxd_scan_options *so);
+
+/* Opens git's view (o->git) when git is asked and it is not open yet, and
+ * without pruning the Dockerfile's analysis of what the git filter keeps
+ * (o->keep). For the summary alone a repository git cannot read is a
+ * warning (once) and o->git stays NULL; with the filter, an error. */
+int cli_context_git(struct cli_context_opts *o, const struct ctxd_context *ctx, bool pruned,
+		    struct ctxd_error *err);
+
+/* Points so at git's view and filter as cli_context_git left them. */
+void cli_context_scan_git(const struct cli_context_opts *o, struct ctxd_scan_options *so);
 
 /* The git repository's work tree the summary's git figures come from, once
  * cli_scan has run (NULL: none, or git not asked). */
@@ -209,8 +221,9 @@ bool cli_daemon_wanted(void);
 /* ctxd_scan_run, answered by the daemon's synced index when one is running
  * (registering the project with it), in-process otherwise, with
  * --no-daemon or CTXD_DAEMON=0, or when the daemon fails before its first
- * entry (a warning says so). With o->git_summary the entries carry their
- * git state either way (so->git need not be set). */
+ * entry (a warning says so). With o->git_deferred the git filter applies
+ * and the entries carry their git state either way (so->git need not be
+ * set). */
 int cli_scan(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	     const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 	     struct ctxd_error *err);

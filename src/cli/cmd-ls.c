@@ -14,7 +14,7 @@ enum { OPT_LONG = OPT_FIRST_COMMAND, OPT_EXCLUDED };
 struct ls {
 	const struct ctxd_context *ctx;
 	const struct ctxd_select *sel;
-	struct ctxd_gitview *git;
+	struct cli_context_opts *co; /* its git view, opened when a rule is asked */
 	const char *git_source;
 	const char *repository; /* git's work tree, once the scan ran */
 	bool long_fmt, excluded, json, first;
@@ -22,13 +22,18 @@ struct ls {
 };
 
 /* The .gitignore rule of a git-ignored entry: 1 with *r set, 0 when git
- * names none, -1 on error. */
+ * names none, -1 on error. When the daemon answered, git's view is opened
+ * here, at the first such entry. */
 static int git_rule(const struct ls *ls, const struct ctxd_entry *e, struct ctxd_git_rule *r,
 		    struct ctxd_error *err)
 {
-	if (e->reason != CTXD_REASON_GIT_IGNORED || !ls->git)
+	if (e->reason != CTXD_REASON_GIT_IGNORED)
 		return 0;
-	return ctxd_gitview_rule(ls->git, e->path, e->path_len, e->type == CTXD_ENTRY_DIR, r, err);
+	if (cli_context_git(ls->co, ls->ctx, true, err) < 0)
+		return -1;
+	if (!ls->co->git || !ctxd_gitview_workdir(ls->co->git))
+		return 0;
+	return ctxd_gitview_rule(ls->co->git, e->path, e->path_len, e->type == CTXD_ENTRY_DIR, r, err);
 }
 
 static int print_rule(const struct ls *ls, const struct ctxd_entry *e, struct ctxd_error *err)
@@ -279,7 +284,7 @@ static int run(int argc, char **argv)
 	ls.sel = sel;
 	ls.json = co.json;
 	cli_context_scan_options(&co, sel, &so);
-	ls.git = so.git;
+	ls.co = &co;
 	ls.git_source = co.git_filter_origin;
 	sum.git_filter = co.git_filter;
 	/* totals of what docker would send need what pruning skips listed */

@@ -256,7 +256,13 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < nfiles; i++)
 		if (!(files[i] = context_path(ctx, argv[optind + 1 + (int)i])))
 			goto out;
+	/* the asked paths' git states and rules come from git's own view */
+	if (cli_context_git(&co, ctx, sel != NULL, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
 	cli_context_scan_options(&co, sel, &so);
+	cli_context_scan_git(&co, &so);
 	ws.co = &co;
 	ws.ctx = ctx;
 	if (ctxd_explain_run(ctx, &so, &scan, (const char *const *)files, nfiles, &x, &err) < 0) {

@@ -232,18 +232,26 @@ static int open_keep(struct cli_context_opts *o, const struct ctxd_context *ctx,
 	return ctxd_select_create(ctx, &so, &o->keep, err);
 }
 
-/* Git's view for the summary alone: a repository git cannot read costs
- * the savings figure, not the command. */
-static int open_summary_git(struct cli_context_opts *o, const struct ctxd_context *ctx,
-			    bool pruned, struct ctxd_error *err)
+int cli_context_git(struct cli_context_opts *o, const struct ctxd_context *ctx, bool pruned,
+		    struct ctxd_error *err)
 {
 	struct ctxd_error gerr;
 
-	if (ctxd_gitview_open(ctx->root, &o->git, &gerr) < 0) {
+	if (!o->git_deferred)
+		return 0;
+	if (!o->git && !o->git_failed && ctxd_gitview_open(ctx->root, &o->git, &gerr) < 0) {
+		o->git = NULL;
+		/* for the summary alone, git costs the savings figure, not the
+		 * command */
+		if (o->git_filter != CTXD_GIT_FILTER_OFF) {
+			*err = gerr;
+			return -1;
+		}
+		o->git_failed = true;
 		cli_warn("%s; the summary cannot say what --git-filter would save", gerr.msg);
 		return 0;
 	}
-	if (!pruned && ctxd_gitview_workdir(o->git))
+	if (!pruned && !o->keep && o->git && ctxd_gitview_workdir(o->git))
 		return open_keep(o, ctx, err);
 	return 0;
 }
@@ -303,16 +311,10 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 		o->prune = o->cfg.prune ? 1 : 2;
 	if (o->cfg.dedup_line && o->cfg.dedup)
 		o->dedup = true;
-	if (!o->exact && o->git_filter != CTXD_GIT_FILTER_OFF &&
-	    ctxd_gitview_open((*ctx)->root, &o->git, &err) < 0)
-		goto fail;
-	/* git for the summary alone is asked late: by the daemon when it
-	 * answers (it has the repository open already), else just before the
-	 * walk (cli_scan) */
-	o->git_summary = !o->exact && o->git_filter == CTXD_GIT_FILTER_OFF && !o->no_summary;
+	/* git is asked late: by the daemon when it answers (it has the
+	 * repository open already), else just before the walk (cli_scan) */
+	o->git_deferred = !o->exact && (o->git_filter != CTXD_GIT_FILTER_OFF || !o->no_summary);
 	if (!o->exact && o->prune != 2 && ctxd_select_create(*ctx, &so, sel, &err) < 0)
-		goto fail;
-	if (!*sel && o->git && ctxd_gitview_workdir(o->git) && open_keep(o, *ctx, &err) < 0)
 		goto fail;
 	return CLI_OK;
 fail:
@@ -327,10 +329,15 @@ fail:
 void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
 			      struct ctxd_scan_options *so)
 {
+	(void)o;
 	so->select = sel;
+}
+
+void cli_context_scan_git(const struct cli_context_opts *o, struct ctxd_scan_options *so)
+{
 	so->git = o->git && ctxd_gitview_workdir(o->git) ? o->git : NULL;
 	so->git_filter = o->git_filter;
-	so->git_keep = sel ? sel : o->keep;
+	so->git_keep = so->select ? so->select : o->keep;
 }
 
 void cli_context_opts_free(struct cli_context_opts *o)
@@ -422,19 +429,16 @@ const char *cli_context_git_repository(const struct cli_context_opts *o)
 	return o->git ? ctxd_gitview_workdir(o->git) : o->git_repository;
 }
 
-/* The walk here, with git's view opened now when the summary asks git. */
+/* The walk here, with git's view opened now when git is asked. */
 static int walk(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		const struct ctxd_scan_options *so, ctxd_scan_visit_fn visit, void *ud,
 		struct ctxd_error *err)
 {
 	struct ctxd_scan_options s = *so;
 
-	if (o->git_summary && !o->git) {
-		if (open_summary_git(o, ctx, so->select != NULL, err) < 0)
-			return -1;
-		s.git = o->git && ctxd_gitview_workdir(o->git) ? o->git : NULL;
-		s.git_keep = s.select ? s.select : o->keep;
-	}
+	if (cli_context_git(o, ctx, so->select != NULL, err) < 0)
+		return -1;
+	cli_context_scan_git(o, &s);
 	return ctxd_scan_run(ctx, &s, visit, ud, err);
 }
 
@@ -456,7 +460,8 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		.want_excluded = so->want_excluded,
 		.list_unread = so->list_unread,
 		.want_hashes = m != NULL,
-		.git = o->git_summary,
+		.git = o->git_deferred,
+		.git_filter = o->git_filter,
 		.record = o->record,
 	};
 	struct ctxd_query_handlers h = {
@@ -480,10 +485,8 @@ int cli_scan_hashed(struct cli_context_opts *o, const struct ctxd_context *ctx,
 		ctxd_error_set(err, "out of memory");
 		return -1;
 	}
-	/* a Dockerfile from stdin exists only here; the daemon does not
-	 * apply the git filter */
-	if (o->no_daemon || !cli_daemon_wanted() || ctx->dockerfile_stdin || so->source ||
-	    (so->git && so->git_filter != CTXD_GIT_FILTER_OFF))
+	/* a Dockerfile from stdin exists only here */
+	if (o->no_daemon || !cli_daemon_wanted() || ctx->dockerfile_stdin || so->source)
 		return walk(o, ctx, so, visit, ud, err);
 	rc = ctxd_query_run(NULL, &q, &h, err);
 	if (rc == CTXD_QUERY_DAEMON_FAILED)

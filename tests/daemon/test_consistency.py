@@ -49,9 +49,11 @@ def answers(root, *opts):
 
 def same(root, what):
     """Differences between the daemon's and a cold walk's sent and
-    excluded entries, for docker's context and the Dockerfile-pruned one."""
+    excluded entries, for docker's context, the Dockerfile-pruned one and
+    the git-filtered one."""
     bad = []
-    for opts in (("--exact",), (), ("--exact", "--excluded"), ("--excluded",)):
+    for opts in (("--exact",), (), ("--exact", "--excluded"), ("--excluded",),
+                 ("--git-filter=untracked", "--excluded")):
         warm, cold = answers(root, *opts)
         if (warm.returncode, warm.stdout) != (cold.returncode, cold.stdout) or \
                 (warm.returncode and warm.stderr != cold.stderr):

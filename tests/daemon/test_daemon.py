@@ -724,6 +724,28 @@ def git_figures_follow_the_index_when_the_tree_does_not_change():
         shutil.rmtree(root)
 
 
+@test
+def unreadable_repository_says_the_same_through_the_daemon():
+    """A repository git cannot read: an error with the git filter, a
+    warning for the summary alone, word for word as a cold walk says it."""
+    root = ct.tree({"Dockerfile": "FROM scratch\nCOPY . /\n"})
+    subprocess.run(["git", "init", "-q", "."], cwd=root, check=True, capture_output=True)
+    with open(os.path.join(root, ".git", "index"), "w") as f:
+        f.write("garbage\n")
+    dm = Daemon()
+    try:
+        for args, want_rc, want in ((["ls", "--git-filter=ignored"], 1, "git: failed to read index"),
+                                    (["ls"], 0, "the summary cannot say what --git-filter would save")):
+            warm = run(dm.sock, args + [root])
+            cold = run(dm.sock, args + ["--no-daemon", root])
+            expect(warm == cold, f"{args}: daemon {warm!r}\ncold {cold!r}")
+            expect(warm[0] == want_rc and want in warm[2], f"{args}: {warm!r}")
+        expect(len(dm.status()["projects"]) == 1, "the daemon did not answer")
+    finally:
+        dm.stop()
+        shutil.rmtree(root)
+
+
 def main():
     global CTXD
     ap = ct.arguments()
