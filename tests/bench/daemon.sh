@@ -11,7 +11,8 @@
 #   - time to the first byte of the tar on stdout of `ctxd pack --exact -q`
 #     and of the default `ctxd pack` (Dockerfile-pruned, with the summary,
 #     whose git figures open the tree's repository), warm and cold (median
-#     of RUNS, measured from the spawn), and of
+#     of FB_RUNS rounds that run each command once, measured from the
+#     spawn), and of
 #     `ctxd help` (the process start the first byte cannot beat; `ctxd
 #     version` loads libgit2 to print its version)
 #   - total time (hyperfine medians of RUNS) of `ctxd pack --exact` and of
@@ -23,7 +24,7 @@
 #     `ctxd ls --json --exact` after the edit; median of RUNS)
 # Prints a Markdown table. Knobs: CTXD_BENCH_DIR (default
 # /tmp/ctxd-daemon-bench), CTXD (default <repo>/build/ctxd),
-# CTXD_BENCH_SHARED, RUNS (default 10).
+# CTXD_BENCH_SHARED, RUNS (default 10), FB_RUNS (default 31).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -31,6 +32,7 @@ SHARED="${CTXD_BENCH_SHARED:-$REPO/../shared/bench}"
 CTXD="${CTXD:-$REPO/build/ctxd}"
 DIR="${CTXD_BENCH_DIR:-/tmp/ctxd-daemon-bench}"
 RUNS="${RUNS:-10}"
+FB_RUNS="${FB_RUNS:-31}"
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(medium large)
 command -v hyperfine >/dev/null || { echo "daemon.sh: hyperfine is needed" >&2; exit 1; }
@@ -41,10 +43,11 @@ for p in "${presets[@]}"; do
   [ -d "$DIR/$p" ] || python3 "$SHARED/gen_tree.py" --preset "$p" --seed 1 "$DIR/$p" >/dev/null
 done
 
-python3 - "$CTXD" "$DIR" "$SHARED" "$RUNS" "${presets[@]}" <<'PY'
+python3 - "$CTXD" "$DIR" "$SHARED" "$RUNS" "$FB_RUNS" "${presets[@]}" <<'PY'
 import fcntl, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-ctxd, top, shared, runs, presets = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+ctxd, top, shared, runs, fb_runs, presets = (sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]),
+                                             int(sys.argv[5]), sys.argv[6:])
 work = tempfile.mkdtemp(prefix="ctxd-bench-daemon-", dir="/tmp")
 os.chmod(work, 0o700)
 sock = os.path.join(work, "ctxd.sock")
@@ -66,9 +69,16 @@ def first_byte(*argv):
     return t
 
 
-def median_first_byte(*argv):
-    first_byte(*argv)
-    return statistics.median(first_byte(*argv) for _ in range(runs))
+def median_first_bytes(*cmds):
+    """Median first byte of each command over FB_RUNS rounds, the commands
+    interleaved so the machine's noise hits them alike."""
+    for argv in cmds:
+        first_byte(*argv)
+    times = [[] for _ in cmds]
+    for _ in range(fb_runs):
+        for i, argv in enumerate(cmds):
+            times[i].append(first_byte(*argv))
+    return [statistics.median(t) for t in times]
 
 
 def hyperfine(cmds):
@@ -132,11 +142,10 @@ try:
             st = json.loads(subprocess.run([ctxd, "status", "--json"], env=env, capture_output=True,
                                            check=True).stdout)
             proj = [x for x in st["projects"] if x["root"] == os.path.realpath(root)][0]
-            fb_start = median_first_byte(ctxd, "help")
-            fb_warm = median_first_byte(ctxd, "pack", "--exact", "-q", root)
-            fb_cold = median_first_byte(ctxd, "pack", "--exact", "-q", "--no-daemon", root)
-            fb_pack_warm = median_first_byte(ctxd, "pack", root)
-            fb_pack_cold = median_first_byte(ctxd, "pack", "--no-daemon", root)
+            fb_start, fb_warm, fb_cold, fb_pack_warm, fb_pack_cold = median_first_bytes(
+                (ctxd, "help"), (ctxd, "pack", "--exact", "-q", root),
+                (ctxd, "pack", "--exact", "-q", "--no-daemon", root), (ctxd, "pack", root),
+                (ctxd, "pack", "--no-daemon", root))
             t = hyperfine([f"{ctxd} pack --exact -q -o /dev/null {root}",
                            f"{ctxd} pack --exact -q --no-daemon -o /dev/null {root}",
                            f"{ctxd} pack -q -o /dev/null {root}",

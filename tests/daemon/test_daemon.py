@@ -746,6 +746,27 @@ def unreadable_repository_says_the_same_through_the_daemon():
         shutil.rmtree(root)
 
 
+@test
+def classic_builder_prunes_the_same_through_the_daemon():
+    """The classic builder builds every stage up to the target, so a stage
+    BuildKit skips still reads its files: the daemon's Dockerfile analysis
+    must follow the builder the client names, as the client's does."""
+    root = ct.tree({"Dockerfile": "FROM scratch AS unused\nCOPY b.txt /\nFROM scratch\nCOPY a.txt /\n",
+                    "a.txt": "a\n", "b.txt": "b\n"})
+    dm = Daemon()
+    try:
+        for classic, want in (("0", True), ("1", False)):
+            env = env_for(dm.sock, {"DOCKER_BUILDKIT": classic})
+            warm = ct.run([CTXD, "ls", root], env=env)
+            cold = ct.run([CTXD, "ls", "--no-daemon", root], env=env)
+            expect(warm == cold, f"DOCKER_BUILDKIT={classic}: daemon {warm!r}\ncold {cold!r}")
+            expect(("b.txt" in warm[1].split()) == want, f"DOCKER_BUILDKIT={classic}: {warm!r}")
+        expect(len(dm.status()["projects"]) == 1, "the daemon did not answer")
+    finally:
+        dm.stop()
+        shutil.rmtree(root)
+
+
 def main():
     global CTXD
     ap = ct.arguments()
