@@ -45,11 +45,26 @@ struct stamp {
 	struct stat st;
 };
 
-enum { STAMP_INDEX, STAMP_CONFIG, STAMP_INFO_EXCLUDE, STAMP_EXCLUDES_FILE, NSTAMPS };
+/* The repository's files, the user's and the system's config (where
+ * core.excludesFile may be set), the excludes files. */
+enum {
+	STAMP_INDEX,
+	STAMP_CONFIG,
+	STAMP_XDG_CONFIG,
+	STAMP_HOME_CONFIG,
+	STAMP_SYSTEM_CONFIG,
+	STAMP_INFO_EXCLUDE,
+	STAMP_EXCLUDES_FILE,
+	NSTAMPS
+};
 
 struct ctxd_gitview {
 	bool libgit2;               /* git_libgit2_init was called */
 	struct stamp stamps[NSTAMPS];
+	/* the .gitignore files of the work tree's directories above the
+	 * context, which no watcher of the context sees */
+	struct stamp *above;
+	size_t nabove;
 	git_repository *repo;       /* NULL: no repository */
 	char *workdir;              /* realpath, no trailing '/' */
 	char *prefix;               /* the context in the work tree: "" or "a/b/" */
@@ -102,10 +117,13 @@ static bool stamp_same(const struct stamp *s)
 		st.st_ctim.tv_sec == s->st.st_ctim.tv_sec && st.st_ctim.tv_nsec == s->st.st_ctim.tv_nsec);
 }
 
-/* The repository's own files a view reads, stamped before they are read
- * so a change while reading shows as one. */
-static void stamp_repository(struct ctxd_gitview *gv)
+/* The files a view reads besides the context's own, stamped before they
+ * are read so a change while reading shows as one. */
+static int stamp_repository(struct ctxd_gitview *gv)
 {
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
 	static const struct {
 		int slot;
 		git_repository_item_t item;
@@ -119,6 +137,32 @@ static void stamp_repository(struct ctxd_gitview *gv)
 			git_buf_dispose(&b);
 		}
 	}
+	if (xdg && *xdg && asprintf(&p, "%s/git/config", xdg) >= 0) {
+		stamp_take(&gv->stamps[STAMP_XDG_CONFIG], p);
+		free(p);
+	}
+	if (home && *home && asprintf(&p, "%s/.gitconfig", home) >= 0) {
+		stamp_take(&gv->stamps[STAMP_HOME_CONFIG], p);
+		free(p);
+	}
+	stamp_take(&gv->stamps[STAMP_SYSTEM_CONFIG], "/etc/gitconfig");
+	/* the work tree's root, then each directory down to the context's parent */
+	gv->nabove = 1;
+	for (size_t i = 0; i < gv->prefixlen; i++)
+		gv->nabove += gv->prefix[i] == '/';
+	gv->nabove--; /* the context itself (the prefix ends in '/') */
+	if (!gv->nabove)
+		return 0;
+	if (!(gv->above = calloc(gv->nabove, sizeof *gv->above)))
+		return -1;
+	for (size_t i = 0, at = 0; i < gv->nabove; i++) {
+		if (asprintf(&p, "%s/%.*s.gitignore", gv->workdir, (int)at, gv->prefix) < 0)
+			return -1;
+		stamp_take(&gv->above[i], p);
+		free(p);
+		at = (size_t)(strchr(gv->prefix + at, '/') - gv->prefix) + 1;
+	}
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -278,7 +322,10 @@ static int open_view(const char *dir, bool search, struct ctxd_gitview **out,
 		goto fail;
 	}
 	gv->prefixlen = strlen(gv->prefix);
-	stamp_repository(gv);
+	if (stamp_repository(gv) < 0) {
+		ctxd_error_set(err, "out of memory");
+		goto fail;
+	}
 	if (load_index(gv, err) < 0 || load_globals(gv, err) < 0)
 		goto fail;
 	return 0;
@@ -322,6 +369,9 @@ void ctxd_gitview_destroy(struct ctxd_gitview *gv)
 	free(gv->workdir);
 	for (size_t i = 0; i < NSTAMPS; i++)
 		free(gv->stamps[i].path);
+	for (size_t i = 0; i < gv->nabove; i++)
+		free(gv->above[i].path);
+	free(gv->above);
 	git_repository_free(gv->repo);
 	if (gv->libgit2)
 		git_libgit2_shutdown();
@@ -335,6 +385,9 @@ bool ctxd_gitview_current(const struct ctxd_gitview *gv)
 			return false;
 	for (size_t i = 0; i < NSTAMPS; i++)
 		if (!stamp_same(&gv->stamps[i]))
+			return false;
+	for (size_t i = 0; i < gv->nabove; i++)
+		if (!stamp_same(&gv->above[i]))
 			return false;
 	return true;
 }

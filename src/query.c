@@ -243,8 +243,10 @@ int ctxd_query_entry_next(const char **p, const char *end, struct ctxd_entry *e,
 		e->link_len = (size_t)get(&r, SIZE_MAX - 1);
 		e->link = get_bytes(&r, e->link_len, true);
 	}
-	if (flags & F_DATA)
-		e->data = get_bytes(&r, r.bad || e->size > SIZE_MAX - 1 ? 0 : (size_t)e->size, false);
+	if ((flags & F_DATA) && e->size > (uint64_t)(r.end - r.p))
+		r.bad = true;
+	else if (flags & F_DATA)
+		e->data = get_bytes(&r, (size_t)e->size, false);
 	e->dirfd = -1;
 	if (r.bad || !e->path_len) {
 		ctxd_error_set(err, "the daemon sent an entry that does not parse (at byte %zu of its answer)",

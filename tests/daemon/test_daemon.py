@@ -719,6 +719,21 @@ def git_figures_follow_the_index_when_the_tree_does_not_change():
             expect(git["repository"] == os.path.realpath(root), git)
             expect(git["would_save"]["untracked"]["files"] == want, git)
             subprocess.run(["git", "add", "b.txt"], cwd=root, env=genv, check=True, capture_output=True)
+        # a context below the work tree's root: the root's .gitignore is
+        # outside what the daemon watches
+        sub = os.path.join(root, "sub")
+        os.mkdir(sub)
+        for name, text in (("Dockerfile", "FROM scratch\nCOPY . /\n"), ("x.log", "x\n")):
+            with open(os.path.join(sub, name), "w") as f:
+                f.write(text)
+        for want, ignore in ((0, "*.log\n"), (1, "")):
+            rc, warm, err = run(dm.sock, ["ls", "--json", sub])
+            expect(rc == 0, err)
+            cold = run(dm.sock, ["ls", "--json", "--no-daemon", sub])[1]
+            expect(warm == cold, f"sub: daemon and cold walk differ:\n{warm}\n{cold}")
+            expect(json.loads(warm)["totals"]["git"]["would_save"]["ignored"]["files"] == want, warm)
+            with open(os.path.join(root, ".gitignore"), "w") as f:
+                f.write(ignore)
     finally:
         dm.stop()
         shutil.rmtree(root)

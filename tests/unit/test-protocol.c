@@ -445,11 +445,14 @@ static void query_entries(void **state)
 		static const char bad_type[] = "\x01a\0\x09";
 		static const char long_varint[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
 		static const char empty_path[] = "\x00\0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
-		const char *bad[] = {nul_in_path, bad_type, long_varint, empty_path};
+		/* data of 2^64-1 bytes in a payload of a few (found by fuzz-entries) */
+		static const char huge_data[] = "\x01" "a\0\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"
+						"\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00xyz";
+		const char *bad[] = {nul_in_path, bad_type, long_varint, empty_path, huge_data};
 		size_t len[] = {sizeof nul_in_path - 1, sizeof bad_type - 1, sizeof long_varint - 1,
-				sizeof empty_path - 1};
+				sizeof empty_path - 1, sizeof huge_data - 1};
 
-		for (size_t i = 0; i < 4; i++) {
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 			p = bad[i];
 			assert_int_equal(ctxd_query_entry_next(&p, bad[i] + len[i], &e, &err), -1);
 			assert_ptr_equal(p, bad[i]);
