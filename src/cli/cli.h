@@ -176,18 +176,14 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
 		       int argc, char **argv);
 
 /* Opens the context, reads PATH/.ctxd.conf, resolves the git filter (flag,
- * CTXD_GIT_FILTER, the file) and opens git's view, and the Dockerfile
- * filter unless --exact or --prune=off asked for docker's context (*sel
- * NULL then). d, when not NULL, answers whether base images carry ONBUILD
+ * CTXD_GIT_FILTER, the file; git's view is opened later, see
+ * cli_context_git), and the Dockerfile filter unless --exact or
+ * --prune=off asked for docker's context (*sel NULL then; the caller puts
+ * it in its scan options). d, when not NULL, answers whether base images carry ONBUILD
  * triggers. On failure prints the error and returns CLI_FAIL, or
  * CLI_USAGE for a bad setting (flag, environment or config file). */
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel);
-
-/* Points the scan options at the filters cli_context_open set up (git's
- * are cli_scan's business). */
-void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
-			      struct ctxd_scan_options *so);
 
 /* Opens git's view (o->git) when git is asked and it is not open yet, and
  * without pruning the Dockerfile's analysis of what the git filter keeps

@@ -314,7 +314,7 @@ static int run(int argc, char **argv)
 	rc = CLI_FAIL;
 	if (bo.version == 2 && ctxd_select_hidden_reads(sel, ctx, warn_hidden, NULL, &err) < 0)
 		goto fail;
-	cli_context_scan_options(&co, sel, &so);
+	so.select = sel;
 	sum.git_filter = co.git_filter;
 	/* the summary line counts what docker would send; -q skips listing */
 	so.want_excluded = true;

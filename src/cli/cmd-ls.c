@@ -283,7 +283,7 @@ static int run(int argc, char **argv)
 	ls.ctx = ctx;
 	ls.sel = sel;
 	ls.json = co.json;
-	cli_context_scan_options(&co, sel, &so);
+	so.select = sel;
 	ls.co = &co;
 	ls.git_source = co.git_filter_origin;
 	sum.git_filter = co.git_filter;

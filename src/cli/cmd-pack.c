@@ -98,7 +98,7 @@ static int run(int argc, char **argv)
 	if ((rc = cli_context_open(&co, NULL, &ctx, &sel)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
-	cli_context_scan_options(&co, sel, &so);
+	so.select = sel;
 	sum.git_filter = co.git_filter;
 	/* the summary counts what docker would send: list, never read, the rest */
 	so.want_excluded = !quiet;

@@ -297,7 +297,7 @@ static int run(int argc, char **argv)
 		ctxd_error_set(&err, "out of memory");
 		goto fail;
 	}
-	cli_context_scan_options(&co, sel, &so);
+	so.select = sel;
 	so.want_excluded = true;
 	so.list_unread = true;
 	/* the daemon answers when one is used, as for ls and pack */

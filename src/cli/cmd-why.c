@@ -261,7 +261,7 @@ static int run(int argc, char **argv)
 		cli_error("%s", err.msg);
 		goto out;
 	}
-	cli_context_scan_options(&co, sel, &so);
+	so.select = sel;
 	cli_context_scan_git(&co, &so);
 	ws.co = &co;
 	ws.ctx = ctx;

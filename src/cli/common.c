@@ -326,13 +326,6 @@ fail:
 	return rc;
 }
 
-void cli_context_scan_options(const struct cli_context_opts *o, const struct ctxd_select *sel,
-			      struct ctxd_scan_options *so)
-{
-	(void)o;
-	so->select = sel;
-}
-
 void cli_context_scan_git(const struct cli_context_opts *o, struct ctxd_scan_options *so)
 {
 	so->git = o->git && ctxd_gitview_workdir(o->git) ? o->git : NULL;
