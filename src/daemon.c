@@ -667,12 +667,13 @@ static bool onbuild_answer(void *ud, const char *image)
 }
 
 /* Git's view of the project for a query that asks git, as the client
- * would open it: a repository git cannot read is the walk's error for the
- * git filter; for the summary alone it costs the savings figure (a
- * warning), not the answer. The view is
- * the project's, kept for the next query while it is current. Without the
- * Dockerfile filter (keep_opts set), the Dockerfile's analysis still says
- * what git must keep; it sends nothing, so it asks and warns nothing. */
+ * would open it (cli_context_git): a repository git cannot read is the
+ * walk's error for the git filter; for the summary alone it costs the
+ * savings figure (a warning), not the answer. The view is the project's,
+ * kept for the next query while it is current. Without the Dockerfile
+ * filter (keep_opts set), the Dockerfile's analysis still says what git
+ * must keep; it sends nothing, so it asks docker nothing and warns
+ * nothing. */
 static int open_git(struct project *p, const struct ctxd_context *ctx, struct answer *a, bool filter,
 		    const struct ctxd_select_options *keep_opts, struct ctxd_gitview **git,
 		    struct ctxd_select **keep, struct ctxd_error *err)
@@ -685,15 +686,14 @@ static int open_git(struct project *p, const struct ctxd_context *ctx, struct an
 		ctxd_gitview_destroy(p->git);
 		p->git_changes = st.changes;
 		if (ctxd_gitview_open(ctx->root, &p->git, &gerr) < 0) {
-			char msg[sizeof gerr.msg + 64];
+			char msg[sizeof gerr.msg + sizeof CTXD_GITVIEW_NO_SAVINGS + 2];
 
 			p->git = NULL;
 			if (filter) {
 				*err = gerr;
 				return -1;
 			}
-			snprintf(msg, sizeof msg, "%s; the summary cannot say what --git-filter would save",
-				 gerr.msg);
+			snprintf(msg, sizeof msg, "%s; " CTXD_GITVIEW_NO_SAVINGS, gerr.msg);
 			answer_warn(a, msg);
 			return 0;
 		}

@@ -97,6 +97,23 @@ static void git_err(struct ctxd_error *err, const char *what)
 	ctxd_error_set(err, "%s: git: %s", what, e && e->message ? e->message : "unknown error");
 }
 
+/* git's per-user file $XDG_CONFIG_HOME/git/<name>, or ~/.config/git/<name>
+ * without XDG_CONFIG_HOME; NULL when neither is set (or on ENOMEM). */
+static char *xdg_git_file(const char *name)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (xdg && *xdg) {
+		if (asprintf(&p, "%s/git/%s", xdg, name) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.config/git/%s", home, name) < 0)
+			p = NULL;
+	}
+	return p;
+}
+
 static void stamp_take(struct stamp *s, const char *path)
 {
 	free(s->path);
@@ -121,9 +138,8 @@ static bool stamp_same(const struct stamp *s)
  * are read so a change while reading shows as one. */
 static int stamp_repository(struct ctxd_gitview *gv)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-
+	const char *home = getenv("HOME");
+	char *p;
 	static const struct {
 		int slot;
 		git_repository_item_t item;
@@ -137,20 +153,18 @@ static int stamp_repository(struct ctxd_gitview *gv)
 			git_buf_dispose(&b);
 		}
 	}
-	if (xdg && *xdg && asprintf(&p, "%s/git/config", xdg) >= 0) {
-		stamp_take(&gv->stamps[STAMP_XDG_CONFIG], p);
-		free(p);
-	}
+	p = xdg_git_file("config");
+	stamp_take(&gv->stamps[STAMP_XDG_CONFIG], p);
+	free(p);
 	if (home && *home && asprintf(&p, "%s/.gitconfig", home) >= 0) {
 		stamp_take(&gv->stamps[STAMP_HOME_CONFIG], p);
 		free(p);
 	}
 	stamp_take(&gv->stamps[STAMP_SYSTEM_CONFIG], "/etc/gitconfig");
-	/* the work tree's root, then each directory down to the context's parent */
-	gv->nabove = 1;
+	/* the work tree's root, then each directory down to the context's
+	 * parent: one per '/' of the prefix ("a/b/": the root and a) */
 	for (size_t i = 0; i < gv->prefixlen; i++)
 		gv->nabove += gv->prefix[i] == '/';
-	gv->nabove--; /* the context itself (the prefix ends in '/') */
 	if (!gv->nabove)
 		return 0;
 	if (!(gv->above = calloc(gv->nabove, sizeof *gv->above)))
@@ -624,24 +638,19 @@ static int load_list(const char *path, const char *base, struct ctxd_gitignore *
 	return rc;
 }
 
-/* core.excludesFile, or git's default $XDG_CONFIG_HOME/git/ignore. */
+/* core.excludesFile, or git's default (xdg_git_file "ignore"). */
 static char *excludes_file_path(struct ctxd_gitview *gv)
 {
 	git_config *cfg = NULL;
 	git_buf b = {0};
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *p = NULL;
+	char *p;
 
 	if (git_repository_config_snapshot(&cfg, gv->repo) == 0 &&
 	    git_config_get_path(&b, cfg, "core.excludesfile") == 0) {
 		p = strdup(b.ptr);
 		git_buf_dispose(&b);
-	} else if (xdg && *xdg) {
-		if (asprintf(&p, "%s/git/ignore", xdg) < 0)
-			p = NULL;
-	} else if (home && *home) {
-		if (asprintf(&p, "%s/.config/git/ignore", home) < 0)
-			p = NULL;
+	} else {
+		p = xdg_git_file("ignore");
 	}
 	git_config_free(cfg);
 	return p;

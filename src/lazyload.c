@@ -23,7 +23,7 @@ int ctxd_lazy_load(const char *what, const char *env, const char *file,
 		file = named;
 	/* lazy: the dependencies not linked with -z now bind a function when
 	 * it is first called, as they would have at process start (for
-	 * ctxd version, libgit2's load takes 9.9 million instructions so
+	 * ctxd version, libgit2's load takes 9.9 million instructions
 	 * instead of 11.7) */
 	lib = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
 	if (!lib) {

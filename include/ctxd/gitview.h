@@ -34,13 +34,19 @@ enum ctxd_git_filter {
  * read (a corrupt index, one owned by another user) is. The caller owns
  * *out and frees it with ctxd_gitview_destroy. */
 int ctxd_gitview_open(const char *dir, struct ctxd_gitview **out, struct ctxd_error *err);
+/* After the open's error, in the warning a walk gives when only its
+ * summary asked git: the same words whether the client or the daemon
+ * opened the view. */
+#define CTXD_GITVIEW_NO_SAVINGS "the summary cannot say what --git-filter would save"
 void ctxd_gitview_destroy(struct ctxd_gitview *gv);
 
-/* Whether the repository files the view was read from (the index, the
- * repository's config, info/exclude, the excludes file) are unchanged, so a
- * long-lived process can keep using it while the work tree is unchanged
- * too (.gitignore files are read as the tree is asked about). A view that
- * opened a nested repository's is never current. */
+/* Whether the files the view was read from outside the context are
+ * unchanged (the index, the repository's, the user's and the system's
+ * config, info/exclude, the excludes file, the .gitignore files above a
+ * context below the work tree's root), so a long-lived process can keep
+ * using it while the context's own tree is unchanged too (its .gitignore
+ * files are read as the tree is asked about). A view that opened a nested
+ * repository's is never current. */
 bool ctxd_gitview_current(const struct ctxd_gitview *gv);
 
 /* Keeps libgit2 initialised until the matching release, for a long-lived

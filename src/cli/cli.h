@@ -179,8 +179,8 @@ int cli_context_finish(const struct cli_command *cmd, struct cli_context_opts *o
  * CTXD_GIT_FILTER, the file; git's view is opened later, see
  * cli_context_git), and the Dockerfile filter unless --exact or
  * --prune=off asked for docker's context (*sel NULL then; the caller puts
- * it in its scan options). d, when not NULL, answers whether base images carry ONBUILD
- * triggers. On failure prints the error and returns CLI_FAIL, or
+ * it in its scan options). d, when not NULL, answers whether base images
+ * carry ONBUILD triggers. On failure prints the error and returns CLI_FAIL, or
  * CLI_USAGE for a bad setting (flag, environment or config file). */
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel);

@@ -216,18 +216,25 @@ static bool has_onbuild(void *ud, const char *image)
 	return has;
 }
 
-/* The Dockerfile's analysis when pruning is off: what the git filter keeps.
- * It sends nothing, so it asks docker and warns nothing. */
-static int open_keep(struct cli_context_opts *o, const struct ctxd_context *ctx,
-		     struct ctxd_error *err)
+/* The build the Dockerfile is analysed for: --target, --build-arg,
+ * --platform, the builder. */
+static struct ctxd_select_options select_options(const struct cli_context_opts *o)
 {
-	struct ctxd_select_options so = {
+	return (struct ctxd_select_options){
 		.target = o->target,
 		.build_args = (const char *const *)o->arg_kv,
 		.nbuild_args = o->narg_kv,
 		.platform = o->platform,
 		.classic = o->ctx.classic_ignore,
 	};
+}
+
+/* The Dockerfile's analysis when pruning is off: what the git filter keeps.
+ * It sends nothing, so it asks docker nothing and warns nothing. */
+static int open_keep(struct cli_context_opts *o, const struct ctxd_context *ctx,
+		     struct ctxd_error *err)
+{
+	struct ctxd_select_options so = select_options(o);
 
 	return ctxd_select_create(ctx, &so, &o->keep, err);
 }
@@ -248,7 +255,7 @@ int cli_context_git(struct cli_context_opts *o, const struct ctxd_context *ctx, 
 			return -1;
 		}
 		o->git_failed = true;
-		cli_warn("%s; the summary cannot say what --git-filter would save", gerr.msg);
+		cli_warn("%s; " CTXD_GITVIEW_NO_SAVINGS, gerr.msg);
 		return 0;
 	}
 	if (!pruned && !o->keep && o->git && ctxd_gitview_workdir(o->git))
@@ -259,16 +266,7 @@ int cli_context_git(struct cli_context_opts *o, const struct ctxd_context *ctx, 
 int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct ctxd_context **ctx,
 		     struct ctxd_select **sel)
 {
-	struct ctxd_select_options so = {
-		.target = o->target,
-		.build_args = (const char *const *)o->arg_kv,
-		.nbuild_args = o->narg_kv,
-		.platform = o->platform,
-		.classic = o->ctx.classic_ignore,
-		.has_onbuild = d ? has_onbuild : NULL,
-		.ud = o,
-		.warn = cli_warn_cb,
-	};
+	struct ctxd_select_options so = select_options(o);
 	struct ctxd_error err;
 	bool found;
 	int rc = CLI_FAIL;
@@ -314,6 +312,9 @@ int cli_context_open(struct cli_context_opts *o, struct ctxd_docker *d, struct c
 	/* git is asked late: by the daemon when it answers (it has the
 	 * repository open already), else just before the walk (cli_scan) */
 	o->git_deferred = !o->exact && (o->git_filter != CTXD_GIT_FILTER_OFF || !o->no_summary);
+	so.has_onbuild = d ? has_onbuild : NULL;
+	so.ud = o;
+	so.warn = cli_warn_cb;
 	if (!o->exact && o->prune != 2 && ctxd_select_create(*ctx, &so, sel, &err) < 0)
 		goto fail;
 	return CLI_OK;

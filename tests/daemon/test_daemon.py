@@ -95,6 +95,18 @@ def send_msg(s, obj):
     s.sendall(struct.pack(">I", len(body)) + body)
 
 
+def fake_daemon():
+    """(directory, socket path, listening socket): a private socket no
+    daemon serves, for a test that plays the daemon (or a silent one)."""
+    d = sockdir()
+    sock = os.path.join(d, "ctxd.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sock)
+    ls.listen(4)
+    ls.settimeout(30)
+    return d, sock, ls
+
+
 def recv_msg(s):
     head = b""
     while len(head) < 4:
@@ -331,11 +343,7 @@ def bad_client_loses_only_its_connection():
 
 @test
 def client_does_not_hang_on_a_silent_daemon():
-    d = sockdir()
-    sock = os.path.join(d, "ctxd.sock")
-    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    ls.bind(sock)
-    ls.listen(4)  # accepts (the kernel does) but never answers
+    d, sock, ls = fake_daemon()  # the kernel accepts; nothing answers
     try:
         t = time.time()
         rc, _, err = run(sock, ["status"], timeout=60)
@@ -627,12 +635,7 @@ def entries_msg(n, records):
 @test
 def bad_entries_from_the_daemon_are_an_error():
     root = ct.tree({"Dockerfile": "FROM scratch\n"})
-    d = sockdir()
-    sock = os.path.join(d, "ctxd.sock")
-    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    ls.bind(sock)
-    ls.listen(1)
-    ls.settimeout(30)
+    d, sock, ls = fake_daemon()
     try:
         for wire, want in ((entries_msg(3, mem_file("a", "x") + mem_file("b", "y")),
                             "holds 2 entries, not the number it says"),
@@ -659,19 +662,13 @@ def pack_writes_what_it_has_while_the_daemon_pauses():
     client waits for more: a fake daemon answers two entries, then waits for
     the second one's header on the client's stdout before it ends."""
     root = ct.tree({"Dockerfile": "FROM scratch\n"})
-    d = sockdir()
-    sock = os.path.join(d, "ctxd.sock")
-    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    ls.bind(sock)
-    ls.listen(1)
-    ls.settimeout(30)
+    d, sock, ls = fake_daemon()
     p = subprocess.Popen([CTXD, "pack", "--exact", "-q", root], env=env_for(sock),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         conn, _ = ls.accept()
         conn.settimeout(30)
         expect(recv_msg(conn)["type"] == "query", "no query")
-
         conn.sendall(entries_msg(2, mem_file("a", "first") + mem_file("b", "second")))
         out = b""
         deadline = time.time() + 10
@@ -737,6 +734,39 @@ def git_figures_follow_the_index_when_the_tree_does_not_change():
     finally:
         dm.stop()
         shutil.rmtree(root)
+
+
+@test
+def git_figures_follow_the_users_git_config():
+    """core.excludesFile set in ~/.config/git/config (git's place for it
+    without XDG_CONFIG_HOME), a file the daemon's view of the project does
+    not watch: the next answer must follow it, as a cold walk does."""
+    home = tempfile.mkdtemp(prefix="ctxd-home-")
+    root = ct.tree({"Dockerfile": "FROM scratch\nCOPY . /\n", "x.log": "x\n"})
+    subprocess.run(["git", "init", "-q", "."], cwd=root, check=True, capture_output=True)
+    saved = os.environ.pop("XDG_CONFIG_HOME", None)
+    dm = Daemon(env={"HOME": home})
+    try:
+        ignored = []  # .git's files, then x.log too
+        for _ in range(2):
+            env = env_for(dm.sock, {"HOME": home})
+            rc, warm, err = ct.run([CTXD, "ls", "--json", root], env=env)
+            expect(rc == 0, err)
+            cold = ct.run([CTXD, "ls", "--json", "--no-daemon", root], env=env)[1]
+            expect(warm == cold, f"daemon and cold walk differ:\n{warm}\n{cold}")
+            ignored.append(json.loads(warm)["totals"]["git"]["would_save"]["ignored"]["files"])
+            os.makedirs(os.path.join(home, ".config", "git"), exist_ok=True)
+            with open(os.path.join(home, "ignore"), "w") as f:
+                f.write("*.log\n")
+            with open(os.path.join(home, ".config", "git", "config"), "w") as f:
+                f.write(f"[core]\n\texcludesFile = {home}/ignore\n")
+        expect(ignored[1] == ignored[0] + 1, f"ignored files before and after: {ignored}")
+    finally:
+        dm.stop()
+        if saved is not None:
+            os.environ["XDG_CONFIG_HOME"] = saved
+        shutil.rmtree(root)
+        shutil.rmtree(home)
 
 
 @test

@@ -318,6 +318,34 @@ static void query_hashes(void **state)
 	json_decref(bad);
 }
 
+/* git, the git filter and the history's command travel; a filter or a
+ * command the daemon does not know is an error naming the field. */
+static void query_fields(void **state)
+{
+	struct ctxd_query q = {.root = "/r", .git = true, .git_filter = CTXD_GIT_FILTER_UNTRACKED,
+			       .record = "build"}, back;
+	struct ctxd_error err;
+	const char **args;
+	json_t *m;
+
+	(void)state;
+	m = ctxd_query_encode(&q);
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), 0);
+	assert_true(back.git);
+	assert_int_equal(back.git_filter, CTXD_GIT_FILTER_UNTRACKED);
+	assert_string_equal(back.record, "build");
+	json_object_set_new(m, "git_filter", json_string("some"));
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), -1);
+	assert_string_equal(err.msg, "query: \"git_filter\" must be off, ignored or untracked");
+	json_object_del(m, "git_filter");
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), 0);
+	assert_int_equal(back.git_filter, CTXD_GIT_FILTER_OFF);
+	json_object_set_new(m, "record", json_string("ls"));
+	assert_int_equal(ctxd_query_decode(m, &back, &args, &err), -1);
+	assert_string_equal(err.msg, "query: \"record\" must be build, pack or report");
+	json_decref(m);
+}
+
 /* A payload travels after the JSON and its NUL; a reader that expects
  * none refuses it, and the daemon-side decoder takes none. */
 static void payloads(void **state)
@@ -472,6 +500,7 @@ int main(void)
 		cmocka_unit_test(encode_errors),
 		cmocka_unit_test(blocking_helpers),
 		cmocka_unit_test(query_hashes),
+		cmocka_unit_test(query_fields),
 		cmocka_unit_test(payloads),
 		cmocka_unit_test(query_entries),
 	};
