@@ -114,6 +114,32 @@ static json_t *entry_json(const struct ls *ls, const struct ctxd_entry *e, struc
 	return o;
 }
 
+static void json_head(const struct ctxd_context *ctx)
+{
+	json_t *v;
+	char *s;
+
+	fputs("{\n  \"context\": ", stdout);
+	v = json_string(ctx->root);
+	s = json_dumps(v, JSON_ENCODE_ANY);
+	fputs(s, stdout);
+	free(s);
+	json_decref(v);
+	fputs(",\n  \"dockerfile\": ", stdout);
+	v = json_string(ctx->dockerfile_rel);
+	s = json_dumps(v, JSON_ENCODE_ANY);
+	fputs(s, stdout);
+	free(s);
+	json_decref(v);
+	fputs(",\n  \"ignore_file\": ", stdout);
+	v = ctx->ignore_path ? json_string(ctx->ignore_path) : json_null();
+	s = json_dumps(v, JSON_ENCODE_ANY);
+	fputs(s, stdout);
+	free(s);
+	json_decref(v);
+	fputs(",\n  \"entries\": [", stdout);
+}
+
 static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 {
 	struct ls *ls = ud;
@@ -134,6 +160,8 @@ static int visit(void *ud, const struct ctxd_entry *e, struct ctxd_error *err)
 			return -1;
 		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 
+		if (ls->first)
+			json_head(ls->ctx);
 		printf("%s\n    %s", ls->first ? "" : ",", s ? s : "null");
 		ls->first = false;
 		free(s);
@@ -215,32 +243,6 @@ static void json_tail(const struct ls *ls, const struct ctxd_summary *sum)
 	json_decref(o);
 }
 
-static void json_head(const struct ctxd_context *ctx)
-{
-	json_t *v;
-	char *s;
-
-	fputs("{\n  \"context\": ", stdout);
-	v = json_string(ctx->root);
-	s = json_dumps(v, JSON_ENCODE_ANY);
-	fputs(s, stdout);
-	free(s);
-	json_decref(v);
-	fputs(",\n  \"dockerfile\": ", stdout);
-	v = json_string(ctx->dockerfile_rel);
-	s = json_dumps(v, JSON_ENCODE_ANY);
-	fputs(s, stdout);
-	free(s);
-	json_decref(v);
-	fputs(",\n  \"ignore_file\": ", stdout);
-	v = ctx->ignore_path ? json_string(ctx->ignore_path) : json_null();
-	s = json_dumps(v, JSON_ENCODE_ANY);
-	fputs(s, stdout);
-	free(s);
-	json_decref(v);
-	fputs(",\n  \"entries\": [", stdout);
-}
-
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -291,12 +293,13 @@ static int run(int argc, char **argv)
 	so.want_excluded = true;
 	so.list_unread = true;
 	sum.next_ud = &ls;
-	if (ls.json)
-		json_head(ctx);
 	rc = cli_scan(&co, ctx, &so, ctxd_summary_visit, &sum, &err);
 	ls.repository = cli_context_git_repository(&co);
-	if (rc == 0 && ls.json)
+	if (rc == 0 && ls.json) {
+		if (ls.first)
+			json_head(ctx);
 		json_tail(&ls, &sum);
+	}
 	if (rc < 0) {
 		cli_error("%s", err.msg);
 		rc = CLI_FAIL;

@@ -779,12 +779,14 @@ def unreadable_repository_says_the_same_through_the_daemon():
         f.write("garbage\n")
     dm = Daemon()
     try:
-        for args, want_rc, want in ((["ls", "--git-filter=ignored"], 1, "git: failed to read index"),
+        for args, want_rc, want in ((["ls", "--json", "--git-filter=ignored"], 1,
+                                     "git: failed to read index"),
                                     (["ls"], 0, "the summary cannot say what --git-filter would save")):
             warm = run(dm.sock, args + [root])
             cold = run(dm.sock, args + ["--no-daemon", root])
             expect(warm == cold, f"{args}: daemon {warm!r}\ncold {cold!r}")
             expect(warm[0] == want_rc and want in warm[2], f"{args}: {warm!r}")
+            expect(want_rc == 0 or not warm[1], f"{args}: output before the error: {warm[1]!r}")
         expect(len(dm.status()["projects"]) == 1, "the daemon did not answer")
     finally:
         dm.stop()
